@@ -1,0 +1,80 @@
+# bigfix.core developer entry points. `make demo` and `make test` are all a newcomer needs.
+PY      ?= python3
+VENV    := $(CURDIR)/.venv
+BIN     := $(VENV)/bin
+COLL    := $(CURDIR)/.collections
+PYTEST  := $(BIN)/python -m pytest -p no:cacheprovider
+export ANSIBLE_COLLECTIONS_PATH := $(COLL)
+export PYTHONPATH := $(COLL)
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_NOCOLOR := 1
+# Keep ansible from writing into the checkout or the user's home.
+export ANSIBLE_LOCAL_TEMP := $(CURDIR)/tests/output/.ansible-tmp
+export ANSIBLE_HOME := $(CURDIR)/tests/output/.ansible-home
+
+.PHONY: demo test venv link units emulator-tests integration molecule reliability bench-smoke \
+        lint docs changelog build-check sanity bench clean
+
+demo: venv link
+	$(BIN)/python -m tests.demo
+
+test: units emulator-tests integration molecule reliability bench-smoke lint docs changelog build-check
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+link:
+	mkdir -p $(COLL)/ansible_collections/bigfix tests/output
+	ln -sfn ../../.. $(COLL)/ansible_collections/bigfix/core
+
+units: venv link
+	$(PYTEST) -q tests/unit
+
+emulator-tests: venv link
+	$(PYTEST) -q -n 2 tests/emulator/tests
+
+integration: venv link
+	$(PYTEST) -q tests/integration
+
+molecule: venv link
+	$(BIN)/molecule test --all
+
+reliability: venv link
+	$(PYTEST) -q tests/reliability
+
+bench-smoke: venv link
+	$(PYTEST) -q benchmarks/test_smoke.py
+
+lint: venv link
+	$(BIN)/ansible-lint --offline
+
+docs: venv link
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+
+changelog: venv
+	$(BIN)/antsibull-changelog lint
+
+# Build the collection, install it into a temporary path, and render every plugin's and the role's docs from it.
+build-check: venv
+	hack/build-check.sh
+
+# ansible-test needs a real ansible_collections/bigfix/core copy outside this work tree.
+SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/bigfix-core-ansible-test
+SANITY_PY ?= 3.11
+sanity: venv
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)/ansible_collections/bigfix/core
+	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)/ansible_collections/bigfix/core
+	v=$$($(BIN)/python -c "import re,os,ansible_test;p=os.path.join(os.path.dirname(ansible_test.__file__),'_internal','python_requirements.py');print(re.search(r\"pip='([0-9.]+)'\",open(p).read()).group(1).replace('.','_'))") && \
+	  mkdir -p $(HOME)/.ansible/test/cache && cp hack/ansible-test-get-pip.py $(HOME)/.ansible/test/cache/get_pip_$$v.py
+	cd $(SANITY_ROOT)/ansible_collections/bigfix/core && $(BIN)/ansible-test sanity --python $(SANITY_PY) --color no
+
+bench: venv link
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(COLL) tests/output dist .pytest_cache benchmarks/results.json
