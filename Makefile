@@ -60,8 +60,16 @@ changelog: venv
 	$(BIN)/antsibull-changelog lint
 
 # Build the collection, install it into a temporary path, and render every plugin's and the role's docs from it.
+BUILD := $(CURDIR)/tests/output/build
 build-check: venv
-	hack/build-check.sh
+	rm -rf $(BUILD) && mkdir -p $(BUILD)/collections
+	$(BIN)/ansible-galaxy collection build --output-path $(BUILD) --force
+	$(BIN)/ansible-galaxy collection install $(BUILD)/bigfix-core-*.tar.gz -p $(BUILD)/collections --force
+	cd $(BUILD) && export ANSIBLE_COLLECTIONS_PATH=$(BUILD)/collections && \
+	  modules=$$($(BIN)/ansible-doc -t module -l bigfix.core --json | $(BIN)/python -c "import json,sys; print(' '.join(json.load(sys.stdin)))") && \
+	  test -n "$$modules" && for m in $$modules; do $(BIN)/ansible-doc -t module $$m > /dev/null && echo "ansible-doc $$m: ok"; done && \
+	  for r in $$(ls $(BUILD)/collections/ansible_collections/bigfix/core/roles); do \
+	    $(BIN)/ansible-doc -t role bigfix.core.$$r > /dev/null && echo "ansible-doc role bigfix.core.$$r: ok"; done
 
 # ansible-test needs a real ansible_collections/bigfix/core copy outside this work tree.
 SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/bigfix-core-ansible-test

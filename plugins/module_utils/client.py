@@ -10,6 +10,7 @@ whose message never carries a credential. Nothing here imports Ansible.
 
 from __future__ import annotations
 
+import base64
 import random
 import threading
 import time
@@ -209,6 +210,9 @@ class BigFixClient:
         self._lock = threading.Lock()
         # requests would encode a str credential as Latin-1; BigFix expects UTF-8.
         self._auth = HTTPBasicAuth(settings.username.encode("utf-8"), settings.password.encode("utf-8"))
+        token = base64.b64encode(b"%s:%s" % (settings.username.encode("utf-8"), settings.password.encode("utf-8")))
+        # Texts that must never reach a message, even when a server echoes them back.
+        self._secrets = [secret for secret in (settings.password, token.decode("ascii")) if secret]
         # With trust_env, REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a session-wide CA file, so the
         # verify value is passed on every request instead. Proxies still come from the environment.
         if not settings.validate_certs:
@@ -247,8 +251,12 @@ class BigFixClient:
         return self._send(method, path, data=data, headers=headers, expect=expect)
 
     def get_xml(self, path):
-        response = self.get(path)
-        return parse_besapi(response.content, "GET", self._display_path(path))
+        """GET a BESAPI document and parse it. A secret echoed by the server is masked before parsing,
+        so that no parse error can quote it."""
+        content = self.get(path).content
+        for secret in self._secrets:
+            content = content.replace(secret.encode("utf-8"), b"********")
+        return parse_besapi(content, "GET", self._display_path(path))
 
     def pause(self, attempt, error):
         """Wait before attempt number ``attempt`` (1-based) of something that failed with ``error``.
@@ -308,13 +316,18 @@ class BigFixClient:
         if status in expect:
             return Reply(status, body, response.headers)
         transient = status in TRANSIENT_STATUSES
-        message = excerpt(body) or "(empty body)"
+        message = self._scrub(excerpt(body)) or "(empty body)"
         if 300 <= status < 400:
             message = "unexpected redirect to %s" % response.headers.get("Location", "?")
         raise BigFixError(message, method=method, path=shown, status=status, hint=HINTS.get(status),
                           transient=transient,
                           outcome_unknown=write and transient and status not in NOT_PROCESSED_STATUSES,
                           retry_after=retry_after_seconds(response.headers.get("Retry-After")) if transient else None)
+
+    def _scrub(self, text):
+        for secret in self._secrets:
+            text = text.replace(secret, "********")
+        return text
 
     def _read_body(self, response, method, shown):
         chunks = []

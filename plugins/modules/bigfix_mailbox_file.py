@@ -98,10 +98,8 @@ notes:
   - Success means the file is queued on the BigFix server. It reaches the computer when the client next gathers its mailbox site.
 seealso:
   - module: bigfix.core.bigfix_mailbox_info
-  - role: bigfix.core.mailbox_stage
-    description: Stage files to every computer of BigFix computer groups.
 author:
-  - bigfix.core maintainers
+  - bigfix.core maintainers (@bigfix-ansible)
 """
 
 EXAMPLES = r"""

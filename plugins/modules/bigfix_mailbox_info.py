@@ -56,7 +56,7 @@ notes:
 seealso:
   - module: bigfix.core.bigfix_mailbox_file
 author:
-  - bigfix.core maintainers
+  - bigfix.core maintainers (@bigfix-ansible)
 """
 
 EXAMPLES = r"""

@@ -1,0 +1,57 @@
+"""Run each integration target with ansible-playbook -vvvv against the emulator."""
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import HERE, run
+
+BIN = Path(sys.executable).parent
+
+
+def vault_file(tmp_path, env):
+    """A vault-encrypted file, its password file and the SHA-1 of its plain text."""
+    plain = b"decrypted before upload\n"
+    source = tmp_path / "secret.txt"
+    source.write_bytes(plain)
+    password_file = tmp_path / "vault-password"
+    password_file.write_text("vault-pass-for-tests\n", encoding="utf-8")
+    result = run([str(BIN / "ansible-vault"), "encrypt", "--vault-password-file", str(password_file), str(source)], env)
+    assert result.returncode == 0, result.stderr
+    assert source.read_bytes().startswith(b"$ANSIBLE_VAULT")
+    return source, password_file, hashlib.sha1(plain).hexdigest()
+
+
+@pytest.mark.parametrize("target", ["bigfix_mailbox_file", "bigfix_mailbox_info"])
+def test_target(target, emulator, ansible_env, secrets, tmp_path):
+    source, password_file, sha1 = vault_file(tmp_path, ansible_env)
+    extra = {"target": target, "emulator_url": emulator.url, "emulator_ca": emulator.ca_path,
+             "vaulted_src": str(source), "vaulted_sha1": sha1}
+    result = run([str(BIN / "ansible-playbook"), "-vvvv", "--vault-password-file", str(password_file),
+                  "-e", json.dumps(extra), str(HERE / "run_target.yml")], ansible_env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert "failed=0" in result.stdout
+    for secret in secrets:
+        assert secret not in output, "a credential leaked into the -vvvv output"
+
+
+def test_adhoc_command(emulator, ansible_env):
+    """The README's ad-hoc command works with only BIGFIX_* exported, and its rerun changes nothing."""
+    command = [str(BIN / "ansible"), "localhost", "-m", "bigfix.core.bigfix_mailbox_file",
+               "-a", "computer_id=1590 name=hello.txt content=hi"]
+    emulator.reset_stats()
+    first = run(command, ansible_env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "localhost | CHANGED" in first.stdout
+    assert '"action": "created"' in first.stdout
+    second = run(command, ansible_env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "localhost | SUCCESS" in second.stdout
+    assert '"action": "unchanged"' in second.stdout
+    requests = emulator.stats()["requests"]
+    assert requests.get("POST /api/mailbox/{cid}") == 1
+    assert requests.get("GET /api/mailbox/{cid}") == 2
