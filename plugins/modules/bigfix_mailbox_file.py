@@ -47,7 +47,8 @@ options:
     description:
       - The file name in the mailbox, as the computers will see it.
       - Defaults to the last part of O(src).
-      - Must not be empty, contain C(/), C(\), C(") or control characters, start with C(__) or end with C(.fxf), and must fit in 255 bytes of UTF-8.
+      - To upload, the name must not be empty, contain C(/), C(\), C(") or control characters, start with C(__) or end
+        with C(.fxf), and must fit in 255 bytes of UTF-8. To remove, any non-empty name is accepted.
     type: str
   state:
     description:
@@ -220,10 +221,14 @@ MODULE_OPTIONS = {
 
 
 def file_name(params):
-    """``name``, or the last part of ``src``, checked."""
-    if params.get("name") is not None:
-        return check_name(params["name"])
-    return check_name(os.path.basename(params.get("src") or ""))
+    """``name``, or the last part of ``src``. A name to upload must pass check_name(); a name to delete
+    only needs to be non-empty, so that files others posted with unusual names can be removed."""
+    name = params["name"] if params.get("name") is not None else os.path.basename(params.get("src") or "")
+    if params["state"] == "absent":
+        if not name:
+            raise ValueError("name is empty: give the name of the file to remove")
+        return name
+    return check_name(name)
 
 
 def local_file(params):

@@ -6,8 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
+from lxml import etree
 
-from .conftest import HERE, run
+from .conftest import HERE, operator, run
 
 BIN = Path(sys.executable).parent
 
@@ -25,11 +27,21 @@ def vault_file(tmp_path, env):
     return source, password_file, hashlib.sha1(plain).hexdigest()
 
 
-@pytest.mark.parametrize("target", ["bigfix_mailbox_file", "bigfix_mailbox_info"])
+def group_id(emulator, name):
+    """The ID the emulator gave a generated group, read through the API."""
+    admin = operator("ansible")
+    response = requests.get(emulator.url + "/api/computergroups/custom/Integration", auth=(admin["name"], admin["password"].encode("utf-8")),
+                            verify=emulator.ca_path, timeout=30)
+    response.raise_for_status()
+    root = etree.fromstring(response.content)
+    return next(int(group.findtext("ID")) for group in root.findall("ComputerGroup") if group.findtext("Name") == name)
+
+
+@pytest.mark.parametrize("target", ["bigfix_mailbox_file", "bigfix_mailbox_info", "bigfix_computer_group_info", "mailbox_stage"])
 def test_target(target, emulator, ansible_env, secrets, tmp_path):
     source, password_file, sha1 = vault_file(tmp_path, ansible_env)
     extra = {"target": target, "emulator_url": emulator.url, "emulator_ca": emulator.ca_path,
-             "vaulted_src": str(source), "vaulted_sha1": sha1}
+             "vaulted_src": str(source), "vaulted_sha1": sha1, "group_one_id": group_id(emulator, "gen-group-1")}
     result = run([str(BIN / "ansible-playbook"), "-vvvv", "--vault-password-file", str(password_file),
                   "-e", json.dumps(extra), str(HERE / "run_target.yml")], ansible_env)
     output = result.stdout + result.stderr
