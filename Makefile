@@ -70,6 +70,10 @@ build-check: venv
 	  test -n "$$modules" && for m in $$modules; do $(BIN)/ansible-doc -t module $$m > /dev/null && echo "ansible-doc $$m: ok"; done && \
 	  for r in $$(ls $(BUILD)/collections/ansible_collections/bigfix/core/roles); do \
 	    $(BIN)/ansible-doc -t role bigfix.core.$$r > /dev/null && echo "ansible-doc role bigfix.core.$$r: ok"; done
+	$(BIN)/ansible-builder introspect --sanitize $(BUILD)/collections > $(BUILD)/ee-deps.yml
+	grep -q "requests>=.*bigfix.core" $(BUILD)/ee-deps.yml && grep -q "lxml>=.*bigfix.core" $(BUILD)/ee-deps.yml
+	$(BIN)/ansible-builder create -f tests/ee/execution-environment.yml -c $(BUILD)/ee-context > /dev/null
+	test -s $(BUILD)/ee-context/Containerfile -o -s $(BUILD)/ee-context/Dockerfile && echo "execution environment: ok"
 
 # ansible-test needs a real ansible_collections/bigfix/core copy outside this work tree.
 SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/bigfix-core-ansible-test

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the bigfix.core collection
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """BigFix computer groups: which computers belong to a group of a site.
 
 ``GET /api/computergroups/{site}`` lists a site's groups; ``GET /api/computergroup/{site}/{id}/computers``

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the bigfix.core collection
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fan one call out over many computers on a bounded pool of threads."""
 
 from __future__ import annotations
