@@ -13,7 +13,7 @@ export ANSIBLE_LOCAL_TEMP := $(CURDIR)/tests/output/.ansible-tmp
 export ANSIBLE_HOME := $(CURDIR)/tests/output/.ansible-home
 
 .PHONY: demo test venv link units emulator-tests integration molecule reliability bench-smoke \
-        lint docs changelog build-check sanity bench clean
+        lint docs changelog build-check sanity sanity-run py312 bench clean
 
 demo: venv link
 	$(BIN)/python -m tests.demo
@@ -78,12 +78,30 @@ build-check: venv
 # ansible-test needs a real ansible_collections/bigfix/core copy outside this work tree.
 SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/bigfix-core-ansible-test
 SANITY_PY ?= 3.11
+SANITY_BIN ?= $(BIN)
 sanity: venv
+	$(MAKE) --no-print-directory sanity-run
+
+sanity-run:
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)/ansible_collections/bigfix/core
 	git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)/ansible_collections/bigfix/core
-	v=$$($(BIN)/python -c "import re,os,ansible_test;p=os.path.join(os.path.dirname(ansible_test.__file__),'_internal','python_requirements.py');print(re.search(r\"pip='([0-9.]+)'\",open(p).read()).group(1).replace('.','_'))") && \
+	v=$$($(SANITY_BIN)/python -c "import re,os,ansible_test;p=os.path.join(os.path.dirname(ansible_test.__file__),'_internal','python_requirements.py');print(re.search(r\"pip='([0-9.]+)'\",open(p).read()).group(1).replace('.','_'))") && \
 	  mkdir -p $(HOME)/.ansible/test/cache && cp hack/ansible-test-get-pip.py $(HOME)/.ansible/test/cache/get_pip_$$v.py
-	cd $(SANITY_ROOT)/ansible_collections/bigfix/core && $(BIN)/ansible-test sanity --python $(SANITY_PY) --color no
+	cd $(SANITY_ROOT)/ansible_collections/bigfix/core && PATH=$(SANITY_BIN):$$PATH $(SANITY_BIN)/ansible-test sanity --python $(SANITY_PY) --color no
+
+# Second leg: the newest ansible-core on Python 3.12, where such an interpreter exists.
+PY312 ?= $(firstword $(foreach p,$(shell command -v python3.12 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) /usr/bin/python3.12,\
+           $(shell $(p) -c "print('$(p)')" 2>/dev/null)))
+VENV312 := $(CURDIR)/.venv312
+py312: link
+ifeq ($(PY312),)
+	@echo "py312 leg: SKIPPED, no working Python 3.12 interpreter was found"
+else
+	test -x $(VENV312)/bin/python || $(PY312) -m venv $(VENV312)
+	$(VENV312)/bin/python -m pip install -q -r requirements-py312.txt
+	PATH=$(VENV312)/bin:$$PATH $(VENV312)/bin/python -m pytest -p no:cacheprovider -q tests/unit tests/integration/test_targets.py
+	$(MAKE) --no-print-directory sanity-run SANITY_BIN=$(VENV312)/bin SANITY_PY=3.12 SANITY_ROOT=$(SANITY_ROOT)-312
+endif
 
 bench: venv link
 	$(BIN)/python -m benchmarks
