@@ -206,6 +206,9 @@ class BigFixClient:
         self.settings = settings
         self.base_url = normalize_url(settings.url)
         self.retry_counts = Counter()
+        # When the server last gave a real answer, and the error that showed it down, if it is.
+        self._last_answer = 0.0
+        self._down = None
         self._sleep = sleep
         self._lock = threading.Lock()
         # requests would encode a str credential as Latin-1; BigFix expects UTF-8.
@@ -237,11 +240,16 @@ class BigFixClient:
     def get(self, path, expect=(200,)):
         """GET ``/api/<path>``; transient failures are retried up to ``settings.retries`` times."""
         attempt = 0
+        started = time.monotonic()
         while True:
             try:
                 return self._send("GET", path, expect=expect)
             except BigFixError as exc:
                 if not exc.transient or attempt >= self.settings.retries:
+                    if exc.transient and self._last_answer < started:
+                        # Nothing has answered since this request began: the server is down, and the
+                        # other computers of the task fail at once instead of each waiting out its retries.
+                        self._down = exc
                     raise
                 attempt += 1
                 self.pause(attempt, exc)
@@ -276,6 +284,9 @@ class BigFixClient:
 
     def _send(self, method, path, data=None, headers=None, expect=(200,)):
         shown = self._display_path(path)
+        if self._down is not None:
+            raise BigFixError("not sent, because the server stopped answering earlier in this task: %s" % self._down,
+                              method=method, path=shown)
         url = self.base_url + shown
         write = method != "GET"
         try:
@@ -313,6 +324,8 @@ class BigFixClient:
         finally:
             response.close()
         status = response.status_code
+        if status not in TRANSIENT_STATUSES:
+            self._last_answer = time.monotonic()
         if status in expect:
             return Reply(status, body, response.headers)
         transient = status in TRANSIENT_STATUSES
