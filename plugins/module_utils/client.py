@@ -11,6 +11,7 @@ whose message never carries a credential. Nothing here imports Ansible.
 from __future__ import annotations
 
 import base64
+import math
 import random
 import threading
 import time
@@ -131,9 +132,11 @@ def normalize_url(url):
     if parts.query or parts.fragment:
         raise ValueError("url %r must not contain a query or fragment" % url)
     try:
-        port = parts.port or DEFAULT_PORT
+        port = DEFAULT_PORT if parts.port is None else parts.port
     except ValueError:
         raise ValueError("url %r has an invalid port" % url) from None
+    if port == 0:
+        raise ValueError("url %r has an invalid port" % url)
     path = parts.path.rstrip("/")
     if path.lower().endswith("/api"):
         path = path[:-4]
@@ -166,6 +169,12 @@ def parse_besapi(text, method=None, path=None):
     return root
 
 
+def integer_text(text):
+    """The whole number an XML text holds, or None (BESAPI sizes and IDs are free text)."""
+    text = (text or "").strip()
+    return int(text) if text.isdecimal() and text.isascii() else None
+
+
 def excerpt(body):
     """The start of a response body, decoded leniently, on one line."""
     if isinstance(body, bytes):
@@ -187,6 +196,8 @@ def retry_after_seconds(value):
             seconds = parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError):
             return None
+    if math.isnan(seconds):
+        return None
     return min(max(seconds, 0.0), RETRY_AFTER_CAP)
 
 
@@ -329,7 +340,8 @@ class BigFixClient:
         if status in expect:
             return Reply(status, body, response.headers)
         transient = status in TRANSIENT_STATUSES
-        message = self._scrub(excerpt(body)) or "(empty body)"
+        # Mask before cutting: an excerpt could split a secret or fold its white space.
+        message = excerpt(self._scrub(body.decode("utf-8", errors="replace"))) or "(empty body)"
         if 300 <= status < 400:
             message = "unexpected redirect to %s" % response.headers.get("Location", "?")
         raise BigFixError(message, method=method, path=shown, status=status, hint=HINTS.get(status),

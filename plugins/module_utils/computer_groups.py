@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from ansible_collections.bigfix.core.plugins.module_utils.client import BigFixError, path_segment
+from ansible_collections.bigfix.core.plugins.module_utils.client import BigFixError, integer_text, path_segment
 
 SITE_KINDS = ("custom", "operator", "external")
 MAX_CANDIDATES_SHOWN = 20
@@ -52,7 +52,7 @@ def list_groups(client, site):
     root = client.get_xml("computergroups/%s" % site_path(site))
     groups = []
     for element in root.findall("ComputerGroup"):
-        group_id = _number(element.findtext("ID")) or _number(_last_segment(element.get("Resource")))
+        group_id = integer_text(element.findtext("ID")) or integer_text(_last_segment(element.get("Resource")))
         if group_id is not None:
             groups.append(ComputerGroup(site=site, id=group_id, name=element.findtext("Name") or ""))
     return groups
@@ -64,7 +64,7 @@ def group_members(client, site, group_id):
     members = []
     for element in root.findall("Computer"):
         # The shape of this answer is not documented; fall back to the number ending Resource.
-        computer_id = _number(element.findtext("ID")) or _number(_last_segment(element.get("Resource")))
+        computer_id = integer_text(element.findtext("ID")) or integer_text(_last_segment(element.get("Resource")))
         if computer_id is not None:
             members.append(computer_id)
     return tuple(members)
@@ -86,11 +86,6 @@ def find_group(groups, site, name=None, group_id=None):
     names = sorted("%s (%d)" % (group.name, group.id) for group in groups)
     shown = ", ".join(names[:MAX_CANDIDATES_SHOWN]) + (", ..." if len(names) > MAX_CANDIDATES_SHOWN else "")
     raise BigFixError("site %s has no group with the %s; its groups are: %s" % (site, wanted, shown or "(none)"))
-
-
-def _number(text):
-    text = (text or "").strip()
-    return int(text) if text.isdigit() else None
 
 
 def _last_segment(resource):

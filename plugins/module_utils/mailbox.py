@@ -14,7 +14,7 @@ import io
 import uuid
 from dataclasses import dataclass
 
-from ansible_collections.bigfix.core.plugins.module_utils.client import BigFixError, parse_besapi
+from ansible_collections.bigfix.core.plugins.module_utils.client import BigFixError, integer_text, parse_besapi
 
 HASH_CHUNK = 1024 * 1024
 MAX_NAME_BYTES = 255
@@ -121,10 +121,10 @@ def parse_files(root):
     files = []
     for element in root.findall("ComputerMailboxFile"):
         files.append(MailboxFile(
-            id=_int_or_none(element.findtext("ID")),
+            id=integer_text(element.findtext("ID")),
             name=element.findtext("Name"),
             sha1=(element.findtext("SHA1") or "").strip().lower() or None,
-            size=_int_or_none(element.findtext("Size")),
+            size=integer_text(element.findtext("Size")),
             timestamp=element.findtext("Timestamp"),
         ))
     return files
@@ -216,8 +216,3 @@ def _files_in_reply(reply):
         return parse_files(parse_besapi(reply.content))
     except BigFixError:
         return None
-
-
-def _int_or_none(text):
-    text = (text or "").strip()
-    return int(text) if text.isdigit() else None

@@ -83,8 +83,8 @@ def plan_present(files, local, force=False, update_method=RECREATE):
             return Plan(UNCHANGED, msg="already present with the same SHA-1")
         return Plan(UPDATED, deletes=extra, msg="removed %d duplicate cop%s" % (len(extra), "y" if len(extra) == 1 else "ies"))
     reason = "re-uploaded (force)" if keep is not None else "content differed (SHA-1 %s)" % (matches[0].sha1 or "unknown")
-    if update_method == PUT:
-        target = keep or matches[0]
+    target = keep or matches[0]
+    if update_method == PUT and target.id is not None:
         return Plan(UPDATED, deletes=tuple(f.id for f in matches if f is not target), replace_id=target.id, msg="replaced: " + reason)
     return Plan(UPDATED, deletes=tuple(f.id for f in matches), upload=True, msg="replaced: " + reason)
 
@@ -113,14 +113,18 @@ def converge(client, computer_id, planner, local=None, check_mode=False):
     """
     files = mailbox.list_files(client, computer_id)
     before = files
+    first = None
     attempt = 0
     while True:
         plan = planner(files)
+        first = first or plan
         if check_mode or plan.writes == 0:
             after = predict(files, plan, local) if plan.writes else files
-            return _outcome(computer_id, plan, local, before, after)
+            # A write whose answer was lost may have been carried out all the same: the listing tells.
+            changed = _entries(after) != _entries(before)
+            return _outcome(computer_id, first if changed else plan, local, before, after)
         try:
-            return _outcome(computer_id, plan, local, before, _execute(client, computer_id, plan, local, files))
+            return _outcome(computer_id, first, local, before, _execute(client, computer_id, plan, local, files))
         except BigFixError as exc:
             if not (exc.transient or exc.status == 409) or attempt >= client.settings.retries:
                 raise
@@ -129,10 +133,18 @@ def converge(client, computer_id, planner, local=None, check_mode=False):
             files = mailbox.list_files(client, computer_id)
 
 
+def _entries(files):
+    return [(f.id, f.name, f.sha1) for f in files]
+
+
 def _execute(client, computer_id, plan, local, files):
+    if None in plan.deletes:
+        raise BigFixError("the mailbox lists a file of this name without an ID, which cannot be deleted or replaced")
     reported = None
     for file_id in plan.deletes:
-        reported = mailbox.delete(client, computer_id, file_id) or reported
+        listing = mailbox.delete(client, computer_id, file_id)
+        if listing is not None:
+            reported = listing
     if plan.replace_id is not None:
         reported = mailbox.replace(client, computer_id, plan.replace_id, local)
     if plan.upload:
