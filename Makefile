@@ -56,8 +56,11 @@ lint: venv link
 docs: venv link
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
+# The fragments are valid, and CHANGELOG.rst is what they generate.
 changelog: venv
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-changelog generate
+	git diff --exit-code -- CHANGELOG.rst
 
 # Build the collection, install it into a temporary path, and render every plugin's and the role's docs from it.
 BUILD := $(CURDIR)/tests/output/build
