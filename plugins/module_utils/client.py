@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import math
 import random
+import ssl
 import threading
 import time
 import traceback
@@ -305,9 +306,17 @@ class BigFixClient:
                                             verify=self._verify, timeout=self.settings.timeout,
                                             allow_redirects=False, stream=True)
         except requests.exceptions.SSLError as exc:
-            raise BigFixError("TLS verification failed: %s" % _reason(exc), method=method, path=shown,
-                              hint="set ca_path to the PEM file of the CA that signed the server "
-                                   "certificate, or validate_certs=false for a test server") from None
+            if _caused_by(exc, ssl.SSLCertVerificationError):
+                raise BigFixError("TLS verification failed: %s" % _reason(exc), method=method, path=shown,
+                                  hint="set ca_path to the PEM file of the CA that signed the server "
+                                       "certificate, or validate_certs=false for a test server") from None
+            if _caused_by(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError)):
+                # The connection was cut inside TLS (a reset or a closed keep-alive socket): a broken
+                # connection like any other, not a certificate problem.
+                raise BigFixError("the connection broke: %s" % _reason(exc), method=method, path=shown,
+                                  transient=True, outcome_unknown=write) from None
+            raise BigFixError("TLS handshake failed: %s" % _reason(exc), method=method, path=shown,
+                              hint="check that url points at the BigFix server's HTTPS port (52311 by default)") from None
         except requests.exceptions.ConnectTimeout:
             raise BigFixError("connecting timed out after %ss" % self.settings.timeout, method=method, path=shown,
                               hint="check url, the port (52311 by default) and firewalls",
@@ -369,6 +378,22 @@ class BigFixClient:
                               method=method, path=shown, transient=True,
                               outcome_unknown=method != "GET") from None
         return b"".join(chunks)
+
+
+def _caused_by(exc, kinds):
+    """Whether ``exc`` or anything it wraps (as args, reason, cause or context) is one of ``kinds``."""
+    seen = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kinds):
+            return True
+        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+        pending.extend((getattr(current, "reason", None), current.__cause__, current.__context__))
+    return False
 
 
 def _reason(exc):

@@ -9,6 +9,7 @@ import base64
 import io
 import math
 import socket
+import ssl
 import time
 from email.utils import formatdate
 
@@ -335,7 +336,8 @@ def test_reads_are_never_outcome_unknown(scripted):
 # --- TLS, DNS, refused ------------------------------------------------------------------------------------------
 
 def test_ssl_error_points_at_ca_path(scripted):
-    harness = scripted(requests.exceptions.SSLError("certificate verify failed: self-signed certificate"))
+    cause = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate")
+    harness = scripted(requests.exceptions.SSLError(cause))
     with pytest.raises(BigFixError) as error:
         harness.client.get("mailbox/1")
     assert len(harness.adapter.calls) == 1
@@ -343,6 +345,30 @@ def test_ssl_error_points_at_ca_path(scripted):
     text = str(error.value)
     assert "TLS verification failed" in text and "certificate verify failed" in text
     assert "ca_path" in text and "validate_certs" in text
+
+
+def test_connection_cut_inside_tls_is_a_broken_connection_and_retried(scripted):
+    cut = requests.exceptions.SSLError(ssl.SSLEOFError(8, "EOF occurred in violation of protocol (_ssl.c:2427)"))
+    harness = scripted(cut, (200, LISTING))
+    assert harness.client.get("mailbox/1").status == 200
+    assert len(harness.adapter.calls) == 2
+
+
+def test_connection_cut_inside_tls_during_a_write_has_an_unknown_outcome(scripted):
+    harness = scripted(requests.exceptions.SSLError(ssl.SSLEOFError(8, "EOF occurred in violation of protocol")))
+    with pytest.raises(BigFixError) as error:
+        harness.client.send("POST", "mailbox/1", data=b"x")
+    assert error.value.transient and error.value.outcome_unknown
+    assert "TLS verification" not in str(error.value)
+
+
+def test_other_tls_failure_is_a_handshake_error_not_retried(scripted):
+    harness = scripted(requests.exceptions.SSLError(ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")))
+    with pytest.raises(BigFixError) as error:
+        harness.client.get("mailbox/1")
+    assert len(harness.adapter.calls) == 1
+    assert not error.value.transient
+    assert "TLS handshake failed" in str(error.value) and "52311" in str(error.value)
 
 
 def test_unresolvable_host_hints_at_the_host_name(connect, monkeypatch, no_proxy):
