@@ -42,7 +42,7 @@ integration: venv link
 	$(PYTEST) -q tests/integration
 
 molecule: venv link
-	$(BIN)/molecule test --all
+	NO_COLOR=1 $(BIN)/molecule test --all
 
 reliability: venv link
 	$(PYTEST) -q tests/reliability

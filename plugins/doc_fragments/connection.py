@@ -39,7 +39,8 @@ options:
   ca_path:
     description:
       - PEM file with the CA certificate (or chain) that signed the server's certificate.
-      - When not set, the system trust store is used (the E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) file when either is set).
+      - When not set, the file named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is used when either is set, else the CA
+        bundle of the Python C(requests) library (C(certifi)), not the operating system's trust store.
       - If not set, the environment variable E(BIGFIX_CA_PATH) is used.
     type: path
   timeout:

@@ -57,7 +57,7 @@ def connection_settings(params):
     if not 0 <= params["retries"] <= MAX_RETRIES:
         raise ValueError("retries must be between 0 and %d, got %d" % (MAX_RETRIES, params["retries"]))
     ca_path = params.get("ca_path")
-    if ca_path and params["validate_certs"] and not os.path.isfile(ca_path):
+    if ca_path and params["validate_certs"] and not (os.path.isfile(ca_path) and os.access(ca_path, os.R_OK)):
         raise ValueError("ca_path %r is not a readable file; give the PEM file of the CA that signed the server certificate" % ca_path)
     return transport.ConnectionSettings(url=url, username=params["username"], password=params["password"],
                                         validate_certs=params["validate_certs"], ca_path=ca_path or None,
@@ -85,6 +85,11 @@ def check_concurrency(value):
     if not 1 <= value <= MAX_CONCURRENCY:
         raise ValueError("concurrency must be between 1 and %d, got %d" % (MAX_CONCURRENCY, value))
     return value
+
+
+def plural(number, noun):
+    """``1 computer``, ``2 computers``."""
+    return "%d %s%s" % (number, noun, "" if number == 1 else "s")
 
 
 def require_libraries(module):

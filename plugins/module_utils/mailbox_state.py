@@ -58,6 +58,11 @@ class Outcome:
     def changed(self):
         return self.action in (CREATED, UPDATED, DELETED)
 
+    def diff(self):
+        """The mailbox before and after, one line per entry, as Ansible shows diffs."""
+        header = "mailbox of computer %d" % self.computer_id
+        return {"before_header": header, "after_header": header, "before": _listing(self.before), "after": _listing(self.after)}
+
     def to_dict(self):
         return {
             "computer_id": self.computer_id,
@@ -66,6 +71,10 @@ class Outcome:
             "file": self.file.to_dict() if self.file else None,
             "msg": self.msg,
         }
+
+
+def _listing(files):
+    return "".join("%s sha1=%s size=%s\n" % (f.name, f.sha1, f.size) for f in sorted(files, key=lambda f: (f.name or "", f.id or 0)))
 
 
 def plan_present(files, local, force=False, update_method=RECREATE):
@@ -82,7 +91,7 @@ def plan_present(files, local, force=False, update_method=RECREATE):
         if not extra:
             return Plan(UNCHANGED, msg="already present with the same SHA-1")
         return Plan(UPDATED, deletes=extra, msg="removed %d duplicate cop%s" % (len(extra), "y" if len(extra) == 1 else "ies"))
-    reason = "re-uploaded (force)" if keep is not None else "content differed (SHA-1 %s)" % (matches[0].sha1 or "unknown")
+    reason = "re-uploaded (force)" if keep is not None else "the mailbox held SHA-1 %s, not %s" % (matches[0].sha1 or "unknown", local.sha1)
     target = keep or matches[0]
     if update_method == PUT and target.id is not None:
         return Plan(UPDATED, deletes=tuple(f.id for f in matches if f is not target), replace_id=target.id, msg="replaced: " + reason)

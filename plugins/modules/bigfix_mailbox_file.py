@@ -195,6 +195,12 @@ results:
       description: What happened, in words; for a failed computer, the error.
       type: str
       sample: uploaded
+    diff:
+      description: The mailbox before and after, one line per file (name, SHA-1, size), for a changed computer in diff mode.
+      type: dict
+      returned: when diff mode is on and this computer changed
+      sample: {"before_header": "mailbox of computer 1234567", "after_header": "mailbox of computer 1234567",
+               "before": "", "after": "app.conf sha1=2fd4e1c67a2d28fced849ee1bb76e7391b93eb12 size=43\n"}
 msg:
   description: A summary of the counts.
   returned: always
@@ -268,19 +274,22 @@ def run(module, client):
         outcomes = mailbox_state.ensure_absent(client, computer_ids, name, check_mode=module.check_mode,
                                                concurrency=concurrency)
     counts = mailbox_state.count(outcomes)
+    entries = [outcome.to_dict() for outcome in outcomes]
     result.update(
         changed=any(outcome.changed for outcome in outcomes),
         counts=counts,
-        results=[outcome.to_dict() for outcome in outcomes],
-        msg="%d computer%s: %s" % (len(outcomes), "" if len(outcomes) == 1 else "s",
-                                   ", ".join("%d %s" % (n, action) for action, n in counts.items() if n)),
+        results=entries,
+        msg="%s: %s" % (arguments.plural(len(outcomes), "computer"),
+                        ", ".join("%d %s" % (n, action) for action, n in counts.items() if n)),
     )
     if module._diff:  # pylint: disable=protected-access
-        changed = [outcome for outcome in outcomes if outcome.changed]
-        result["diff"] = {
-            "before": {str(o.computer_id): [f.summary() for f in o.before] for o in changed},
-            "after": {str(o.computer_id): [f.summary() for f in o.after] for o in changed},
-        }
+        # Each changed computer's diff is also kept in its own entry: when the task loops, Ansible
+        # looks for diffs in the entries of a "results" list.
+        result["diff"] = []
+        for outcome, entry in zip(outcomes, entries):
+            if outcome.changed:
+                entry["diff"] = outcome.diff()
+                result["diff"].append(entry["diff"])
     return result
 
 
@@ -297,7 +306,8 @@ def main():
     if result["counts"]["failed"]:
         failures = [r["msg"] for r in result["results"] if r["action"] == "failed"]
         module.fail_json(**dict(result, msg="%d of %d computers failed: %s" % (
-            len(failures), len(result["results"]), "; ".join(failures[:10]) + ("; ..." if len(failures) > 10 else ""))))
+            len(failures), len(result["results"]),
+            "; ".join(failures[:10]) + ("; ..." if len(failures) > 10 else ""))))
     module.exit_json(**result)
 
 

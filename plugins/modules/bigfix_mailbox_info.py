@@ -152,7 +152,7 @@ def main():
     )
     result, failures = arguments.run_with_client(module, run)
     if failures:
-        module.fail_json(msg="%d computers could not be read: %s" % (len(failures), "; ".join(failures[:10])), **result)
+        module.fail_json(msg="%s could not be read: %s" % (arguments.plural(len(failures), "computer"), "; ".join(failures[:10])), **result)
     module.exit_json(**result)
 
 

@@ -102,7 +102,7 @@ def test_plan_put_replaces_the_first_entry_and_deletes_the_rest():
     plan = present([entry(8, sha1=OLD_SHA1), entry(9, sha1=OLD_SHA1)], update_method=PUT)
     assert plan.action == UPDATED
     assert plan.replace_id == 8 and plan.deletes == (9,) and not plan.upload
-    assert plan.msg.startswith("replaced: content differed")
+    assert plan.msg.startswith("replaced: the mailbox held SHA-1 ")
 
 
 def test_plan_put_with_a_matching_duplicate_only_deletes():

@@ -24,8 +24,20 @@ SECRET = "Zx9-pässwörd-S3cret!"
 URL = "https://bigfix.example.com:52311"
 
 
-def summary(data, name="window.txt"):
-    return {"name": name, "sha1": hashlib.sha1(data).hexdigest(), "size": len(data)}
+def line(data, name="window.txt"):
+    """One entry of a diff listing."""
+    return "%s sha1=%s size=%d\n" % (name, hashlib.sha1(data).hexdigest(), len(data))
+
+
+def diffs(result):
+    """{computer: (before, after)} from the module's diff list, checking each entry is also in its result."""
+    by_computer = {}
+    for entry in result["diff"]:
+        assert entry["before_header"] == entry["after_header"]
+        computer = int(entry["before_header"].rsplit(" ", 1)[1])
+        assert next(r for r in result["results"] if r["computer_id"] == computer)["diff"] == entry
+        by_computer[computer] = (entry["before"], entry["after"])
+    return by_computer
 
 
 @pytest.fixture
@@ -65,10 +77,11 @@ def test_run_diff_shows_changed_computers_only(server, bigfix, module):
     server.add(1, "other.txt", OLD)
     server.add(2, "window.txt", DATA)
     result = run(module(diff=True, computers=[1, 2, 3], name="window.txt", content=TEXT), bigfix.client)
-    assert result["diff"] == {
-        "before": {"1": [summary(OLD), summary(OLD, "other.txt")], "3": []},
-        "after": {"1": [summary(OLD, "other.txt"), summary(DATA)], "3": [summary(DATA)]},
+    assert diffs(result) == {
+        1: (line(OLD, "other.txt") + line(OLD), line(OLD, "other.txt") + line(DATA)),
+        3: ("", line(DATA)),
     }
+    assert "diff" not in result["results"][1]
 
 
 def test_run_check_mode_predicts_without_writing(server, bigfix, module):
@@ -79,8 +92,7 @@ def test_run_check_mode_predicts_without_writing(server, bigfix, module):
     assert result["changed"] is True
     assert [r["action"] for r in result["results"]] == ["updated", "created"]
     assert result["results"][1]["file"] == {"id": None, "name": "window.txt", "sha1": SHA1, "size": len(DATA), "timestamp": None}
-    assert result["diff"]["after"] == {"1": [summary(DATA)], "2": [summary(DATA)]}
-    assert result["diff"]["before"] == {"1": [summary(OLD)], "2": []}
+    assert diffs(result) == {1: (line(OLD), line(DATA)), 2: ("", line(DATA))}
 
 
 def test_run_absent_deletes(server, bigfix, module):
@@ -91,7 +103,7 @@ def test_run_absent_deletes(server, bigfix, module):
     assert result["counts"]["deleted"] == 1 and result["counts"]["unchanged"] == 1
     assert result["name"] == "window.txt" and "sha1" not in result and "size" not in result
     assert result["results"][0]["file"]["sha1"] == hashlib.sha1(OLD).hexdigest()
-    assert result["diff"] == {"before": {"1": [summary(OLD), summary(DATA)]}, "after": {"1": []}}
+    assert diffs(result) == {1: (line(OLD) + line(DATA), "")}
 
 
 def test_run_absent_takes_the_name_from_src(server, bigfix, module):
@@ -260,7 +272,7 @@ def test_main_check_and_diff_mode(server, served, run_main):
     assert code == 0 and len(served) == 1
     assert server.writes() == []
     assert result["changed"] is True
-    assert result["diff"]["after"] == {"1": [summary(DATA)], "2": [summary(DATA)]}
+    assert [after for _, after in diffs(result).values()] == [line(DATA), line(DATA)]
 
 
 def test_main_fails_when_a_computer_fails(server, served, run_main):

@@ -112,7 +112,7 @@ def test_main_lists(served, run_main, stocked):
 def test_main_fails_naming_the_unreadable_computers(served, run_main, stocked):
     code, result, out = run_main(module_under_test.main, args(computers=[1, 99]))
     assert code == 1 and result["failed"] is True and len(served) == 1
-    assert result["msg"].startswith("1 computers could not be read: computer 99: GET /api/mailbox/99: HTTP 404")
+    assert result["msg"].startswith("1 computer could not be read: computer 99: GET /api/mailbox/99: HTTP 404")
     assert result["files"] == stocked[:2]
     assert_no_secret(out)
 
