@@ -13,7 +13,7 @@ export ANSIBLE_LOCAL_TEMP := $(CURDIR)/tests/output/.ansible-tmp
 export ANSIBLE_HOME := $(CURDIR)/tests/output/.ansible-home
 
 .PHONY: demo test venv link units emulator-tests integration molecule reliability bench-smoke \
-        lint docs changelog build-check sanity sanity-run py312 bench clean
+        lint docs changelog build-check sanity sanity-run py312 oldest bench clean
 
 demo: venv link
 	$(BIN)/python -m tests.demo
@@ -105,6 +105,13 @@ else
 	PATH=$(VENV312)/bin:$$PATH $(VENV312)/bin/python -m pytest -p no:cacheprovider -q tests/unit tests/integration/test_targets.py
 	$(MAKE) --no-print-directory sanity-run SANITY_BIN=$(VENV312)/bin SANITY_PY=3.12 SANITY_ROOT=$(SANITY_ROOT)-312
 endif
+
+# Third leg: the integration targets with the oldest supported ansible-core.
+VENV216 := $(CURDIR)/.venv216
+oldest: link
+	test -x $(VENV216)/bin/python || $(PY) -m venv $(VENV216)
+	$(VENV216)/bin/python -m pip install -q -r requirements-oldest.txt
+	PATH=$(VENV216)/bin:$$PATH $(VENV216)/bin/python -m pytest -p no:cacheprovider -q tests/integration/test_targets.py
 
 bench: venv link
 	$(BIN)/python -m benchmarks
