@@ -43,7 +43,10 @@ class ActionModule(ActionBase):
                                                      "the playbook's files/ directories): %s" % (src, exc.message))
             if os.path.isdir(found):
                 return dict(result, failed=True, msg="src %r is a directory; give a file" % src)
-            real = self._loader.get_real_file(found, decrypt=True)
+            try:
+                real = self._loader.get_real_file(found, decrypt=True)
+            except AnsibleError as exc:
+                return dict(result, failed=True, msg="src %r cannot be read on the controller: %s" % (src, exc.message))
             try:
                 remote = self._connection._shell.join_path(self._connection._shell.tmpdir, "mailbox-source")
                 self._transfer_file(real, remote)

@@ -55,6 +55,9 @@ RETRY_AFTER_CAP = 120.0
 # A BESAPI answer larger than this is refused rather than held in memory.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 BODY_EXCERPT_CHARS = 300
+# A whole answer may take at most this many times the timeout; checked this often (seconds).
+BODY_TIMEOUT_FACTOR = 10
+DEADLINE_CHECK_INTERVAL = 0.5
 
 HINTS = {
     400: "the server refused the request as malformed; check the file name and parameters",
@@ -124,10 +127,10 @@ def normalize_url(url):
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
-    if parts.scheme.lower() != "https":
-        raise ValueError("url %r: the BigFix REST API is served over HTTPS; use https://" % url)
     if parts.username or parts.password:
         raise ValueError("url must not contain credentials; use username and password")
+    if parts.scheme.lower() != "https":
+        raise ValueError("url %r: the BigFix REST API is served over HTTPS; use https://" % url)
     if not parts.hostname:
         raise ValueError("url %r has no host name" % url)
     if parts.query or parts.fragment:
@@ -221,6 +224,7 @@ class BigFixClient:
         # When the server last gave a real answer, and the error that showed it down, if it is.
         self._last_answer = 0.0
         self._down = None
+        self._deadlines = _Deadlines()
         self._sleep = sleep
         self._lock = threading.Lock()
         # requests would encode a str credential as Latin-1; BigFix expects UTF-8.
@@ -352,7 +356,9 @@ class BigFixClient:
         # Mask before cutting: an excerpt could split a secret or fold its white space.
         message = excerpt(self._scrub(body.decode("utf-8", errors="replace"))) or "(empty body)"
         if 300 <= status < 400:
-            message = "unexpected redirect to %s" % response.headers.get("Location", "?")
+            target = urlsplit(response.headers.get("Location", ""))
+            # Only where it points: a Location header could carry credentials or tokens.
+            message = self._scrub("unexpected redirect to %s://%s%s" % (target.scheme, target.hostname, target.path))
         raise BigFixError(message, method=method, path=shown, status=status, hint=HINTS.get(status),
                           transient=transient,
                           outcome_unknown=write and transient and status not in NOT_PROCESSED_STATUSES,
@@ -366,6 +372,9 @@ class BigFixClient:
     def _read_body(self, response, method, shown):
         chunks = []
         size = 0
+        # The timeout bounds each read; a server that drips its answer needs a bound on the whole.
+        allowed = self.settings.timeout * BODY_TIMEOUT_FACTOR
+        token = self._deadlines.watch(response, allowed)
         try:
             for chunk in response.iter_content(64 * 1024):
                 size += len(chunk)
@@ -373,11 +382,61 @@ class BigFixClient:
                     raise BigFixError("the answer is larger than %d MiB; refused" % (MAX_RESPONSE_BYTES // (1024 * 1024)),
                                       method=method, path=shown)
                 chunks.append(chunk)
-        except requests.exceptions.RequestException as exc:
-            raise BigFixError("the connection broke while reading the answer: %s" % _reason(exc),
-                              method=method, path=shown, transient=True,
-                              outcome_unknown=method != "GET") from None
+        except (requests.exceptions.RequestException, OSError, ValueError, AttributeError) as exc:
+            if not self._deadlines.release(token):
+                if not isinstance(exc, requests.exceptions.RequestException):
+                    raise
+                raise BigFixError("the connection broke while reading the answer: %s" % _reason(exc),
+                                  method=method, path=shown, transient=True,
+                                  outcome_unknown=method != "GET") from None
+            token = None
+        if token is None or self._deadlines.release(token):
+            raise BigFixError("the answer did not arrive within %ss" % allowed, method=method, path=shown,
+                              hint="the server or a proxy sends too slowly", transient=True,
+                              outcome_unknown=method != "GET")
         return b"".join(chunks)
+
+
+class _Deadlines:
+    """Closes answers still being read after their deadline: one watcher thread for the whole client,
+    started on first use, instead of a timer per request."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._watched = {}
+        self._expired = set()
+        self._thread = None
+
+    def watch(self, response, seconds):
+        """Start watching ``response``; returns the token for release()."""
+        token = object()
+        with self._lock:
+            self._watched[token] = (time.monotonic() + seconds, response)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="bigfix-deadlines", daemon=True)
+                self._thread.start()
+        return token
+
+    def release(self, token):
+        """Stop watching; True when the deadline had passed and the answer was closed."""
+        with self._lock:
+            self._watched.pop(token, None)
+            if token in self._expired:
+                self._expired.discard(token)
+                return True
+            return False
+
+    def _run(self):
+        while True:
+            time.sleep(DEADLINE_CHECK_INTERVAL)
+            now = time.monotonic()
+            with self._lock:
+                late = [(token, response) for token, (deadline, response) in self._watched.items() if deadline <= now]
+                for token, _ in late:
+                    del self._watched[token]
+                    self._expired.add(token)
+            for _, response in late:
+                response.close()
 
 
 def _caused_by(exc, kinds):

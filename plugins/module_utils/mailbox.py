@@ -90,8 +90,10 @@ def check_name(name):
     problems = []
     if "/" in name or "\\" in name:
         problems.append("contains a path separator (/ or \\); give a bare file name")
-    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+    if any(ord(char) < 32 or 127 <= ord(char) <= 159 for char in name):
         problems.append("contains a control character")
+    if any(0xD800 <= ord(char) <= 0xDFFF or char in "\ufffe\uffff" for char in name):
+        problems.append("contains a character that XML cannot carry")
     if '"' in name:
         problems.append('contains a double quote (")')
     if name in (".", ".."):
@@ -100,7 +102,7 @@ def check_name(name):
         problems.append("starts with __, which BigFix reserves for its own files")
     if name.lower().endswith(".fxf"):
         problems.append("ends with .fxf, which BigFix reserves for Fixlet files")
-    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+    if len(name.encode("utf-8", errors="surrogatepass")) > MAX_NAME_BYTES:
         problems.append("is longer than %d bytes in UTF-8" % MAX_NAME_BYTES)
     if problems:
         raise ValueError("name %r %s" % (name, "; ".join(problems)))

@@ -123,6 +123,7 @@ def converge(client, computer_id, planner, local=None, check_mode=False):
     files = mailbox.list_files(client, computer_id)
     before = files
     first = None
+    maybe_written = False
     attempt = 0
     while True:
         plan = planner(files)
@@ -130,7 +131,7 @@ def converge(client, computer_id, planner, local=None, check_mode=False):
         if check_mode or plan.writes == 0:
             after = predict(files, plan, local) if plan.writes else files
             # A write whose answer was lost may have been carried out all the same: the listing tells.
-            changed = _entries(after) != _entries(before)
+            changed = maybe_written and _entries(after) != _entries(before)
             return _outcome(computer_id, first if changed else plan, local, before, after)
         try:
             return _outcome(computer_id, first, local, before, _execute(client, computer_id, plan, local, files))
@@ -138,6 +139,7 @@ def converge(client, computer_id, planner, local=None, check_mode=False):
             if not (exc.transient or exc.status == 409) or attempt >= client.settings.retries:
                 raise
             attempt += 1
+            maybe_written = maybe_written or exc.outcome_unknown
             client.pause(attempt, exc)
             files = mailbox.list_files(client, computer_id)
 
