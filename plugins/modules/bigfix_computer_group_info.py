@@ -46,19 +46,8 @@ options:
     default: 8
 extends_documentation_fragment:
   - bigfix.core.connection
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: The module never changes anything, so it runs the same in check mode.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  action_group:
-    description: Use C(group/bigfix.core.bigfix) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - bigfix.core.bigfix
+  - bigfix.core.attributes.info
+  - bigfix.core.attributes.action_group
 notes:
   - The operator sees only the computers it administers, so a non-master operator may get fewer members than a master operator.
   - Members of automatic groups are evaluated by the BigFix clients, so they follow the clients' reports with some delay.

@@ -20,17 +20,6 @@ description:
   - Uses C(GET /api/mailbox/{computer}) to read each mailbox, then C(POST /api/mailbox/{computer}) to add a file and
     C(DELETE /api/mailbox/{computer}/{file}) to remove one. It never posts a name that is still in the mailbox.
 options:
-  computer_id:
-    description:
-      - ID of the one computer whose mailbox is managed.
-      - Exactly one of O(computer_id) and O(computers) is required.
-    type: int
-  computers:
-    description:
-      - IDs of the computers whose mailboxes are managed. Repeated IDs are handled once.
-      - Exactly one of O(computer_id) and O(computers) is required.
-    type: list
-    elements: int
   src:
     description:
       - Path of the file on the Ansible controller.
@@ -71,14 +60,10 @@ options:
     type: str
     choices: [recreate, put]
     default: recreate
-  concurrency:
-    description:
-      - How many computers are handled at the same time, which is also the number of connections opened to the BigFix server.
-      - This is load on the BigFix root server. Raise it with care on a busy server; between V(1) and V(64).
-    type: int
-    default: 8
 extends_documentation_fragment:
   - bigfix.core.connection
+  - bigfix.core.targets
+  - bigfix.core.attributes.action_group
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -88,11 +73,6 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: For each computer whose mailbox changes, the entries (name, SHA-1, size) before and after.
-  action_group:
-    description: Use C(group/bigfix.core.bigfix) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - bigfix.core.bigfix
 notes:
   - A computer that fails (unknown, outside the operator's scope, or a server error after all retries) makes the task
     fail after every other computer was handled; RV(results) says what happened to each.

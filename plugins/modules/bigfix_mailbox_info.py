@@ -14,42 +14,15 @@ description:
   - Lists the files in the mailbox of each target computer with C(GET /api/mailbox/{computer}), in parallel.
   - Read-only.
 options:
-  computer_id:
-    description:
-      - ID of the one computer whose mailbox is listed.
-      - Exactly one of O(computer_id) and O(computers) is required.
-    type: int
-  computers:
-    description:
-      - IDs of the computers whose mailboxes are listed. Repeated IDs are listed once.
-      - Exactly one of O(computer_id) and O(computers) is required.
-    type: list
-    elements: int
   name:
     description:
       - Return only the files with exactly this name.
     type: str
-  concurrency:
-    description:
-      - How many mailboxes are read at the same time, which is also the number of connections opened to the BigFix server.
-      - This is load on the BigFix root server; between V(1) and V(64).
-    type: int
-    default: 8
 extends_documentation_fragment:
   - bigfix.core.connection
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: The module never changes anything, so it runs the same in check mode.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  action_group:
-    description: Use C(group/bigfix.core.bigfix) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - bigfix.core.bigfix
+  - bigfix.core.targets
+  - bigfix.core.attributes.info
+  - bigfix.core.attributes.action_group
 notes:
   - A computer that cannot be read (unknown, or outside the operator's scope) makes the task fail after every other
     computer was read; the message names it.
