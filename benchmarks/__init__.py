@@ -1,0 +1,1 @@
+"""Performance benchmarks of bigfix.core against the BigFix REST API emulator (``python -m benchmarks``)."""
