@@ -431,11 +431,10 @@ class _Deadlines:
             time.sleep(DEADLINE_CHECK_INTERVAL)
             now = time.monotonic()
             with self._lock:
-                late = [(token, response) for token, (deadline, response) in self._watched.items() if deadline <= now]
-                for token, _ in late:
-                    del self._watched[token]
-                    self._expired.add(token)
-            for _, response in late:
+                late = [token for token, (deadline, response) in self._watched.items() if deadline <= now]
+                responses = [self._watched.pop(token)[1] for token in late]
+                self._expired.update(late)
+            for response in responses:
                 response.close()
 
 

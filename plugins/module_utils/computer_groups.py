@@ -41,7 +41,7 @@ def site_path(site):
     text = (site or "").strip()
     if text.lower() == "master":
         return "master"
-    kind, _, name = text.partition("/")
+    kind, name = text.split("/", 1) if "/" in text else (text, "")
     if kind.lower() not in SITE_KINDS or not name:
         raise ValueError("site %r is not a BigFix site path; write master, custom/NAME, operator/NAME or external/NAME" % site)
     return "%s/%s" % (kind.lower(), path_segment(unquote(name)))

@@ -272,7 +272,7 @@ def test_main_check_and_diff_mode(server, served, run_main):
     assert code == 0 and len(served) == 1
     assert server.writes() == []
     assert result["changed"] is True
-    assert [after for _, after in diffs(result).values()] == [line(DATA), line(DATA)]
+    assert [pair[1] for pair in diffs(result).values()] == [line(DATA), line(DATA)]
 
 
 def test_main_fails_when_a_computer_fails(server, served, run_main):
