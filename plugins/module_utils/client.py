@@ -275,12 +275,12 @@ class BigFixClient:
         return self._send(method, path, data=data, headers=headers, expect=expect)
 
     def get_xml(self, path):
-        """GET a BESAPI document and parse it. A secret echoed by the server is masked before parsing,
-        so that no parse error can quote it."""
+        """GET a BESAPI document and parse it. A parse error quotes the body, so its text is masked."""
         content = self.get(path).content
-        for secret in self._secrets:
-            content = content.replace(secret.encode("utf-8"), b"********")
-        return parse_besapi(content, "GET", self._display_path(path))
+        try:
+            return parse_besapi(content, "GET", self._display_path(path))
+        except BigFixError as exc:
+            raise BigFixError(self._scrub(str(exc))) from None
 
     def pause(self, attempt, error):
         """Wait before attempt number ``attempt`` (1-based) of something that failed with ``error``.

@@ -610,3 +610,13 @@ def test_answer_at_the_size_limit_is_accepted(scripted, monkeypatch):
     monkeypatch.setattr(transport, "MAX_RESPONSE_BYTES", 1000)
     harness = scripted((200, b"a" * 1000))
     assert len(harness.client.get("mailbox/1").content) == 1000
+
+
+def test_a_short_password_does_not_corrupt_a_listing(scripted):
+    """Secrets are masked in messages only: a password that occurs in a valid answer leaves it intact."""
+    listing = (b'<?xml version="1.0" encoding="UTF-8"?><BESAPI xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+               b'xsi:noNamespaceSchemaLocation="BESAPI.xsd"><ComputerMailboxFile><Name>app.conf</Name></ComputerMailboxFile></BESAPI>')
+    harness = scripted((200, listing), password="p")
+    root = harness.client.get_xml("mailbox/1")
+    assert root.findtext("ComputerMailboxFile/Name") == "app.conf"
+    assert root.get("{http://www.w3.org/2001/XMLSchema-instance}noNamespaceSchemaLocation") == "BESAPI.xsd"
