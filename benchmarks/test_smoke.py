@@ -1,8 +1,8 @@
 """Smoke test of the benchmark (``make bench-smoke``): every way at N = 200 against the emulator.
 
 Asserts the exact requests each way makes, the first run and the rerun, and what the report
-concludes from records; never a time. Way (a) is skipped while the role does not exist; way (c)
-runs on a 3-computer sample, as the full benchmark extrapolates it.
+concludes from records; never a time. Way (c) runs on a 3-computer sample, as the full benchmark
+extrapolates it.
 """
 
 import json
@@ -48,8 +48,7 @@ def test_first_run_uploads_once_per_computer_and_rerun_only_reads(way, measureme
 
 
 def test_role_adds_only_its_group_lookups(measurement):
-    if not role_available():
-        pytest.skip("roles/mailbox_stage/tasks/main.yml does not exist yet")
+    assert role_available()
     first, rerun = runs_of(measurement.run("a", N))
     assert first["routes"] == {**ROLE_GROUP_GETS, MAILBOX_GET: N, MAILBOX_POST: N}
     assert rerun["routes"] == {**ROLE_GROUP_GETS, MAILBOX_GET: N}
