@@ -112,6 +112,8 @@ def run_with_client(module, run):
             module.warn("validate_certs is false: the BigFix server's identity is not verified and the "
                         "credentials could be sent to an impostor. Use ca_path for a private CA instead.")
         with transport.BigFixClient(settings, pool_size=module.params.get("concurrency") or 1) as client:
+            # Ansible masks the password (no_log) in everything the module returns; the Basic token too.
+            module.no_log_values.update(client.secrets)
             try:
                 return run(module, client)
             finally:

@@ -232,7 +232,7 @@ class BigFixClient:
         self._auth = HTTPBasicAuth(settings.username.encode("utf-8"), settings.password.encode("utf-8"))
         token = base64.b64encode(b"%s:%s" % (settings.username.encode("utf-8"), settings.password.encode("utf-8")))
         # Texts that must never reach a message, even when a server echoes them back.
-        self._secrets = [secret for secret in (settings.password, token.decode("ascii")) if secret]
+        self.secrets = tuple(secret for secret in (settings.password, token.decode("ascii")) if secret)
         # verify is passed on every request rather than set on the session.
         if not settings.validate_certs:
             self._verify = False
@@ -370,7 +370,7 @@ class BigFixClient:
                           retry_after=retry_after_seconds(response.headers.get("Retry-After")) if transient else None)
 
     def _scrub(self, text):
-        for secret in self._secrets:
+        for secret in self.secrets:
             text = text.replace(secret, "********")
         return text
 

@@ -95,7 +95,8 @@ def test_module_results_never_carry_credentials(authority, module, style):
     if style == "XML names":
         assert code == 0, result["msg"]
         if module is bigfix_mailbox_info:
-            assert [entry["name"] for entry in result["files"]] == ["********", "Basic ********"]
+            # Ansible masks an exact no_log value with its marker and a value inside a text with stars.
+            assert [entry["name"] for entry in result["files"]] == ["VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", "Basic ********"]
     else:
         assert code == 1 and "HTTP %s" % style[:3] in result["msg"]
 

@@ -318,6 +318,7 @@ class FakeModule:
         self._diff = diff
         self.warnings = []
         self.failed = None
+        self.no_log_values = set()
 
     def warn(self, warning):
         self.warnings.append(warning)

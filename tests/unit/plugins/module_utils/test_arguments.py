@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from ansible_collections.bigfix.core.plugins.module_utils import arguments
@@ -179,3 +181,11 @@ def test_missing_library_fails_with_the_standard_message(make_module, monkeypatc
     with pytest.raises(SystemExit):
         arguments.run_with_client(module, lambda given_module, client: pytest.fail("must not run"))
     assert library in module.failed["msg"] and "Failed to import" in module.failed["msg"]
+
+
+def test_run_with_client_has_ansible_mask_the_password_and_the_basic_token(make_module):
+    module = make_module({}, computer_id=1)
+    arguments.run_with_client(module, lambda given_module, client: {})
+    password = module.params["password"]
+    token = base64.b64encode(("%s:%s" % (module.params["username"], password)).encode("utf-8")).decode("ascii")
+    assert {password, token} <= module.no_log_values
