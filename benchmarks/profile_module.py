@@ -34,6 +34,7 @@ class FakeModule:
     def __init__(self, params):
         self.params = params
         self.warnings = []
+        self.no_log_values = set()
 
     def warn(self, text):
         self.warnings.append(text)

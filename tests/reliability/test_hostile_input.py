@@ -251,6 +251,7 @@ class FakeModule:
         self.check_mode = False
         self._diff = False
         self.failed = None
+        self.no_log_values = set()
 
     def warn(self, warning):
         """Ignored."""
