@@ -74,7 +74,7 @@ class Outcome:
 
 
 def _listing(files):
-    return "".join("%s sha1=%s size=%s\n" % (f.name, f.sha1, f.size) for f in sorted(files, key=lambda f: (f.name or "", f.id or 0)))
+    return "".join("{name} sha1={sha1} size={size}\n".format(**f.summary()) for f in sorted(files, key=lambda f: (f.name or "", f.id or 0)))
 
 
 def plan_present(files, local, force=False, update_method=RECREATE):
