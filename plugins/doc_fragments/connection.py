@@ -39,8 +39,8 @@ options:
   ca_path:
     description:
       - PEM file with the CA certificate (or chain) that signed the server's certificate.
-      - When not set, the file named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is used when either is set, else the CA
-        bundle of the Python C(requests) library (C(certifi)), not the operating system's trust store.
+      - When not set, the file named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is used when either is set, else the
+        system's default trust store (the OpenSSL defaults, which honour E(SSL_CERT_FILE) and E(SSL_CERT_DIR)).
       - If not set, the environment variable E(BIGFIX_CA_PATH) is used.
     type: path
   timeout:
@@ -60,7 +60,8 @@ options:
     type: int
     default: 3
 notes:
-  - Proxies are taken from the E(https_proxy) and E(no_proxy) environment variables.
+  - Proxies are taken from the E(https_proxy) (or E(all_proxy)) and E(no_proxy) environment variables. The proxy must be
+    an C(http://) URL, optionally with C(user:password@); the connection to the server is tunnelled through it with C(CONNECT).
   - The connection options can be set once for all modules of the collection with
     C(module_defaults) and the group C(group/bigfix.core.bigfix).
 """

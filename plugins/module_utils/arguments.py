@@ -93,9 +93,7 @@ def plural(number, noun):
 
 
 def require_libraries(module):
-    """Fail with Ansible's standard message when requests or lxml is missing."""
-    if not transport.HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=transport.REQUESTS_IMPORT_ERROR)
+    """Fail with Ansible's standard message when lxml is missing."""
     if not transport.HAS_LXML:
         module.fail_json(msg=missing_required_lib("lxml"), exception=transport.LXML_IMPORT_ERROR)
 

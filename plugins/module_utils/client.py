@@ -3,17 +3,26 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Transport for the BigFix REST API.
 
-One ``requests`` session per task: Basic authentication on every request, TLS verification,
-timeouts, bounded retries with backoff for reads, a hardened XML parser, and a single error type
-whose message never carries a credential. Nothing here imports Ansible.
+One client per task over Python's own ``http.client``: a pool of keep-alive HTTPS connections,
+Basic authentication on every request, TLS verification, timeouts, bounded retries with backoff for
+reads, a hardened XML parser, and a single error type whose message never carries a credential.
+Nothing here imports Ansible.
+
+Why ``http.client`` and not a higher-level library: one task talks to one server thousands of times,
+and per request the wire protocol is all that is needed. The layers a general-purpose library adds
+(cookies, redirects, hooks, adapters, environment lookups) cost more CPU than the BigFix server
+spends answering, which made the module, not the server, the bottleneck.
 """
 
 from __future__ import annotations
 
 import base64
+import http.client
 import math
 import os
 import random
+import select
+import socket
 import ssl
 import threading
 import time
@@ -21,17 +30,8 @@ import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from urllib.parse import quote, urlsplit
-
-try:
-    import requests
-    from requests.auth import HTTPBasicAuth
-except ImportError:
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
+from urllib.parse import quote, unquote, urlsplit
+from urllib.request import getproxies_environment, proxy_bypass_environment
 
 try:
     from lxml import etree
@@ -59,6 +59,10 @@ BODY_EXCERPT_CHARS = 300
 # A whole answer may take at most this many times the timeout; checked this often (seconds).
 BODY_TIMEOUT_FACTOR = 10
 DEADLINE_CHECK_INTERVAL = 0.5
+# Bytes per read of an answer and per write of a streamed upload (http.client's default is 8 KiB).
+BLOCK_SIZE = 64 * 1024
+# CA bundles named in the environment, honoured when ca_path is not given (before the system's store).
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 HINTS = {
     400: "the server refused the request as malformed; check the file name and parameters",
@@ -216,9 +220,13 @@ class Reply:
 
 
 class BigFixClient:
-    """One pooled, authenticated session to a BigFix root server, safe to share across threads."""
+    """One authenticated client of a BigFix root server, safe to share across threads.
 
-    def __init__(self, settings, pool_size=8, sleep=time.sleep):
+    Each request borrows a keep-alive connection from a pool and gives it back once the answer is
+    read; ``connection_factory`` makes new connections (tests pass a fake one).
+    """
+
+    def __init__(self, settings, pool_size=8, sleep=time.sleep, connection_factory=None):
         self.settings = settings
         self.base_url = normalize_url(settings.url)
         self.retry_counts = Counter()
@@ -228,29 +236,21 @@ class BigFixClient:
         self._deadlines = _Deadlines()
         self._sleep = sleep
         self._lock = threading.Lock()
-        # requests would encode a str credential as Latin-1; BigFix expects UTF-8.
-        self._auth = HTTPBasicAuth(settings.username.encode("utf-8"), settings.password.encode("utf-8"))
+        parts = urlsplit(self.base_url)
+        self.host, self.port = parts.hostname, parts.port
+        self._prefix = parts.path
+        # BigFix expects the credentials in UTF-8.
         token = base64.b64encode(b"%s:%s" % (settings.username.encode("utf-8"), settings.password.encode("utf-8")))
+        self._headers = {"Authorization": "Basic " + token.decode("ascii"), "User-Agent": "bigfix.core"}
+        self.proxy = proxy_for(self.base_url)
         # Texts that must never reach a message, even when a server echoes them back.
-        self.secrets = tuple(secret for secret in (settings.password, token.decode("ascii")) if secret)
-        # verify is passed on every request rather than set on the session.
-        if not settings.validate_certs:
-            self._verify = False
-        else:
-            # As requests itself would with trust_env: the CA bundle named in the environment, else certifi's.
-            self._verify = settings.ca_path or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        self.session = requests.Session()
-        # Proxies come from the environment, looked up once: with trust_env, requests scans the whole
-        # environment twice per request, a quarter of the client's CPU at thousands of computers.
-        self.session.proxies = requests.utils.get_environ_proxies(self.base_url)
-        self.session.trust_env = False
-        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size),
-                                                max_retries=0, pool_block=True)
-        self.session.mount("https://", adapter)
-        self.session.headers["User-Agent"] = "bigfix.core"
+        self.secrets = tuple(secret for secret in (settings.password, token.decode("ascii"),
+                                                   self.proxy.password if self.proxy else None) if secret)
+        self.tls = tls_context(settings)
+        self._connections = _Pool(connection_factory or self._new_connection, max(1, pool_size))
 
     def close(self):
-        self.session.close()
+        self._connections.close()
 
     def __enter__(self):
         return self
@@ -276,7 +276,10 @@ class BigFixClient:
                 self.pause(attempt, exc)
 
     def send(self, method, path, data=None, headers=None, expect=(200,)):
-        """Send a write once. A failure says whether the server may have carried it out."""
+        """Send a write once. A failure says whether the server may have carried it out.
+
+        ``data`` is bytes or a readable stream, sent with a Content-Length (never chunked).
+        """
         return self._send(method, path, data=data, headers=headers, expect=expect)
 
     def get_xml(self, path):
@@ -303,56 +306,43 @@ class BigFixClient:
     def _display_path(self, path):
         return "/api/" + path.lstrip("/")
 
+    def _new_connection(self):
+        if self.proxy is None:
+            return http.client.HTTPSConnection(self.host, self.port, timeout=self.settings.timeout,
+                                               context=self.tls, blocksize=BLOCK_SIZE)
+        connection = http.client.HTTPSConnection(self.proxy.host, self.proxy.port, timeout=self.settings.timeout,
+                                                 context=self.tls, blocksize=BLOCK_SIZE)
+        connection.set_tunnel(self.host, self.port, headers=self.proxy.headers)
+        return connection
+
     def _send(self, method, path, data=None, headers=None, expect=(200,)):
         shown = self._display_path(path)
         if self._down is not None:
             raise BigFixError("not sent, because the server stopped answering earlier in this task: %s" % self._down,
                               method=method, path=shown)
-        url = self.base_url + shown
         write = method != "GET"
+        request_headers = dict(self._headers)
+        request_headers.update(headers or {})
+        if data is not None:
+            request_headers["Content-Length"] = str(body_length(data))
+        connection = self._connections.take()
+        connecting = connection.sock is None
         try:
-            response = self.session.request(method, url, data=data, headers=headers, auth=self._auth,
-                                            verify=self._verify, timeout=self.settings.timeout,
-                                            allow_redirects=False, stream=True)
-        except requests.exceptions.SSLError as exc:
-            if _caused_by(exc, ssl.SSLCertVerificationError):
-                raise BigFixError("TLS verification failed: %s" % _reason(exc), method=method, path=shown,
-                                  hint="set ca_path to the PEM file of the CA that signed the server "
-                                       "certificate, or validate_certs=false for a test server") from None
-            if _caused_by(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError)):
-                # The connection was cut inside TLS (a reset or a closed keep-alive socket): a broken
-                # connection like any other, not a certificate problem.
-                raise BigFixError("the connection broke: %s" % _reason(exc), method=method, path=shown,
-                                  transient=True, outcome_unknown=write) from None
-            raise BigFixError("TLS handshake failed: %s" % _reason(exc), method=method, path=shown,
-                              hint="check that url points at the BigFix server's HTTPS port (52311 by default)") from None
-        except requests.exceptions.ConnectTimeout:
-            raise BigFixError("connecting timed out after %ss" % self.settings.timeout, method=method, path=shown,
-                              hint="check url, the port (52311 by default) and firewalls",
-                              transient=True) from None
-        except requests.exceptions.ConnectionError as exc:
-            reason = _reason(exc)
-            unresolved = "Name or service not known" in reason or "NameResolutionError" in reason \
-                or "nodename nor servname" in reason or "getaddrinfo failed" in reason
-            if unresolved:
-                raise BigFixError("cannot resolve the server name: %s" % reason, method=method, path=shown,
-                                  hint="check the host name in url (DNS)") from None
-            refused = "NewConnectionError" in reason or "Connection refused" in reason
-            raise BigFixError("connection failed: %s" % reason, method=method, path=shown,
-                              hint="check url and that the BigFix server is running" if refused else None,
-                              transient=True, outcome_unknown=write and not refused) from None
-        except requests.exceptions.Timeout:
-            raise BigFixError("no answer within %ss" % self.settings.timeout, method=method, path=shown,
-                              hint="raise timeout, or lower concurrency", transient=True,
-                              outcome_unknown=write) from None
-        except requests.exceptions.RequestException as exc:
-            raise BigFixError("request failed: %s" % _reason(exc), method=method, path=shown,
-                              transient=True, outcome_unknown=write) from None
-        try:
-            body = self._read_body(response, method, shown)
+            if connecting:
+                connection.connect()
+                connecting = False
+            connection.request(method, self._prefix + shown, body=data, headers=request_headers)
+            response = connection.getresponse()
+            body = self._read_body(response, connection, method, shown)
+        except BigFixError:
+            connection.close()
+            raise
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            raise self._failure(exc, method, shown, write, connecting) from None
         finally:
-            response.close()
-        status = response.status_code
+            self._connections.give(connection)
+        status = response.status
         if status not in TRANSIENT_STATUSES:
             self._last_answer = time.monotonic()
         if status in expect:
@@ -369,31 +359,63 @@ class BigFixClient:
                           outcome_unknown=write and transient and status not in NOT_PROCESSED_STATUSES,
                           retry_after=retry_after_seconds(response.headers.get("Retry-After")) if transient else None)
 
+    def _failure(self, exc, method, shown, write, connecting):
+        """The BigFixError for an exception raised while connecting, sending or reading."""
+        reason = self._scrub(str(exc) or type(exc).__name__)
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return BigFixError("TLS verification failed: %s" % reason, method=method, path=shown,
+                               hint="set ca_path to the PEM file of the CA that signed the server "
+                                    "certificate, or validate_certs=false for a test server")
+        if isinstance(exc, ssl.SSLError) and not isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+            return BigFixError("TLS handshake failed: %s" % reason, method=method, path=shown,
+                               hint="check that url points at the BigFix server's HTTPS port (52311 by default)")
+        if isinstance(exc, socket.gaierror):
+            return BigFixError("cannot resolve the server name: %s" % reason, method=method, path=shown,
+                               hint="check the host name in url (DNS)" if self.proxy is None
+                               else "check the host name in the https_proxy environment variable")
+        if isinstance(exc, socket.timeout):
+            if connecting:
+                return BigFixError("connecting timed out after %ss" % self.settings.timeout, method=method,
+                                   path=shown, hint="check url, the port (52311 by default) and firewalls",
+                                   transient=True)
+            return BigFixError("no answer within %ss" % self.settings.timeout, method=method, path=shown,
+                               hint="raise timeout, or lower concurrency", transient=True, outcome_unknown=write)
+        if connecting:
+            # Nothing was sent: the write certainly did not happen.
+            refused = isinstance(exc, ConnectionRefusedError)
+            hint = "check url and that the BigFix server is running" if refused else None
+            if self.proxy is not None:
+                hint = "check the proxy in the https_proxy environment variable, or exclude the server with no_proxy"
+            return BigFixError("connection failed: %s" % reason, method=method, path=shown, hint=hint, transient=True)
+        # A reset, a closed keep-alive socket, a cut inside TLS or a malformed answer: the
+        # connection broke, and a write may have been carried out.
+        return BigFixError("the connection broke: %s" % reason, method=method, path=shown,
+                           transient=True, outcome_unknown=write)
+
     def _scrub(self, text):
         for secret in self.secrets:
             text = text.replace(secret, "********")
         return text
 
-    def _read_body(self, response, method, shown):
+    def _read_body(self, response, connection, method, shown):
         chunks = []
         size = 0
         # The timeout bounds each read; a server that drips its answer needs a bound on the whole.
         allowed = self.settings.timeout * BODY_TIMEOUT_FACTOR
-        token = self._deadlines.watch(response, allowed)
+        token = self._deadlines.watch(connection, allowed)
         try:
-            for chunk in response.iter_content(64 * 1024):
+            while True:
+                chunk = response.read(BLOCK_SIZE)
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > MAX_RESPONSE_BYTES:
                     raise BigFixError("the answer is larger than %d MiB; refused" % (MAX_RESPONSE_BYTES // (1024 * 1024)),
                                       method=method, path=shown)
                 chunks.append(chunk)
-        except (requests.exceptions.RequestException, OSError, ValueError, AttributeError) as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             if not self._deadlines.release(token):
-                if not isinstance(exc, requests.exceptions.RequestException):
-                    raise
-                raise BigFixError("the connection broke while reading the answer: %s" % _reason(exc),
-                                  method=method, path=shown, transient=True,
-                                  outcome_unknown=method != "GET") from None
+                raise self._failure(exc, method, shown, method != "GET", False) from None
             token = None
         if token is None or self._deadlines.release(token):
             raise BigFixError("the answer did not arrive within %ss" % allowed, method=method, path=shown,
@@ -402,9 +424,117 @@ class BigFixClient:
         return b"".join(chunks)
 
 
+def body_length(data):
+    """The number of bytes a request body holds from its current position."""
+    if isinstance(data, (bytes, bytearray)):
+        return len(data)
+    if hasattr(data, "__len__"):
+        return len(data)
+    position = data.tell()
+    end = data.seek(0, os.SEEK_END)
+    data.seek(position)
+    return end - position
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """An HTTP proxy that tunnels (CONNECT) to the server."""
+
+    host: str
+    port: int
+    password: str | None = field(default=None, repr=False)
+    headers: dict = field(default_factory=dict, repr=False)
+
+
+def proxy_for(base_url):
+    """The proxy for ``base_url`` from ``https_proxy``/``all_proxy`` and ``no_proxy``, or None."""
+    proxies = getproxies_environment()
+    address = proxies.get("https") or proxies.get("all")
+    server = urlsplit(base_url)
+    # no_proxy entries may name the host alone or host:port; an IPv6 address is matched alone.
+    target = server.hostname if ":" in server.hostname else "%s:%d" % (server.hostname, server.port)
+    if not address or proxy_bypass_environment(target, proxies):
+        return None
+    if "://" not in address:
+        address = "http://" + address
+    parts = urlsplit(address)
+    if parts.scheme.lower() != "http" or not parts.hostname:
+        raise ValueError("the https_proxy environment variable must be an http:// proxy URL, like http://proxy.example.com:3128")
+    headers = {}
+    password = None
+    if parts.username is not None:
+        password = unquote(parts.password or "")
+        token = base64.b64encode(("%s:%s" % (unquote(parts.username), password)).encode("utf-8")).decode("ascii")
+        headers["Proxy-Authorization"] = "Basic " + token
+    return Proxy(parts.hostname, parts.port or 80, password or None, headers)
+
+
+def tls_context(settings):
+    """Verification with ``ca_path``, else a bundle named by REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, else
+    the system's trust store; none with ``validate_certs`` false."""
+    if not settings.validate_certs:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    bundle = settings.ca_path or next((os.environ[name] for name in CA_BUNDLE_VARIABLES if os.environ.get(name)), None)
+    try:
+        context = ssl.create_default_context(cafile=bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError("the CA bundle %r cannot be loaded (%s); give a PEM file in ca_path" % (bundle, exc)) from None
+    # The name must be in the Subject Alternative Name: a Common Name alone is refused, as modern clients do.
+    context.hostname_checks_common_name = False
+    return context
+
+
+class _Pool:
+    """Idle keep-alive connections, at most ``size`` of them; any thread takes one or gets a new one."""
+
+    def __init__(self, factory, size):
+        self._factory = factory
+        self._size = size
+        self._idle = []
+        self._lock = threading.Lock()
+
+    def take(self):
+        while True:
+            with self._lock:
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                return self._factory()
+            if _usable(connection):
+                return connection
+            connection.close()
+
+    def give(self, connection):
+        with self._lock:
+            if len(self._idle) < self._size:
+                self._idle.append(connection)
+                return
+        connection.close()
+
+    def close(self):
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+
+def _usable(connection):
+    """Whether an idle connection can carry another request: closed ones reconnect; one the server
+    has closed (readable while idle) would fail the request, so it is dropped first."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    try:
+        return not select.select([sock], [], [], 0)[0]
+    except (OSError, ValueError):
+        return False
+
+
 class _Deadlines:
-    """Closes answers still being read after their deadline: one watcher thread for the whole client,
-    started on first use, instead of a timer per request."""
+    """Cuts the connections of answers still being read after their deadline: one watcher thread
+    for the whole client, started on first use, instead of a timer per request."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -412,18 +542,18 @@ class _Deadlines:
         self._expired = set()
         self._thread = None
 
-    def watch(self, response, seconds):
-        """Start watching ``response``; returns the token for release()."""
+    def watch(self, connection, seconds):
+        """Start watching ``connection``; returns the token for release()."""
         token = object()
         with self._lock:
-            self._watched[token] = (time.monotonic() + seconds, response)
+            self._watched[token] = (time.monotonic() + seconds, connection)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="bigfix-deadlines", daemon=True)
                 self._thread.start()
         return token
 
     def release(self, token):
-        """Stop watching; True when the deadline had passed and the answer was closed."""
+        """Stop watching; True when the deadline had passed and the connection was cut."""
         with self._lock:
             self._watched.pop(token, None)
             if token in self._expired:
@@ -436,35 +566,12 @@ class _Deadlines:
             time.sleep(DEADLINE_CHECK_INTERVAL)
             now = time.monotonic()
             with self._lock:
-                late = [token for token, (deadline, response) in self._watched.items() if deadline <= now]
-                responses = [self._watched.pop(token)[1] for token in late]
+                late = [token for token, (deadline, connection) in self._watched.items() if deadline <= now]
+                connections = [self._watched.pop(token)[1] for token in late]
                 self._expired.update(late)
-            for response in responses:
-                response.close()
-
-
-def _caused_by(exc, kinds):
-    """Whether ``exc`` or anything it wraps (as args, reason, cause or context) is one of ``kinds``."""
-    seen = set()
-    pending = [exc]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, kinds):
-            return True
-        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
-        pending.extend((getattr(current, "reason", None), current.__cause__, current.__context__))
-    return False
-
-
-def _reason(exc):
-    """The innermost useful text of a requests exception, without URLs' credentials (there are none)."""
-    reason = exc
-    while getattr(reason, "args", None) and isinstance(reason.args[0], Exception):
-        reason = reason.args[0]
-    inner = getattr(reason, "reason", None)
-    if inner is not None:
-        reason = inner
-    return str(reason)
+            for connection in connections:
+                # A blocked read returns at once when its socket is shut down; close() alone may not wake it.
+                try:
+                    connection.sock.shutdown(socket.SHUT_RDWR)
+                except (AttributeError, OSError):
+                    pass

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from ansible_collections.bigfix.core.plugins.module_utils.client import BigFixError, integer_text, parse_besapi
 
 HASH_CHUNK = 1024 * 1024
+# Files up to this size are read once and kept in memory, so that uploading to thousands of
+# computers does not reopen and reread the file for each; larger ones are streamed from disk.
+IN_MEMORY_BYTES = 1024 * 1024
 MAX_NAME_BYTES = 255
 MAX_COMPUTER_ID = 4294967295
 
@@ -48,8 +51,8 @@ class MailboxFile:
 
 @dataclass(frozen=True)
 class LocalFile:
-    """Content to place in mailboxes, hashed once. Uploads reopen it, so it is never held whole
-    in memory unless it came from a string."""
+    """Content to place in mailboxes, hashed once. A file larger than IN_MEMORY_BYTES is reopened by
+    each upload and never held whole in memory; a smaller one is kept from the hashing read."""
 
     name: str
     sha1: str
@@ -61,10 +64,15 @@ class LocalFile:
     def from_path(cls, path, name):
         digest = hashlib.sha1()
         size = 0
+        kept = []
         with open(path, "rb") as stream:
             for chunk in iter(lambda: stream.read(HASH_CHUNK), b""):
                 digest.update(chunk)
                 size += len(chunk)
+                if size <= IN_MEMORY_BYTES:
+                    kept.append(chunk)
+        if size <= IN_MEMORY_BYTES:
+            return cls(name=name, sha1=digest.hexdigest(), size=size, data=b"".join(kept))
         return cls(name=name, sha1=digest.hexdigest(), size=size, path=path)
 
     @classmethod
@@ -149,8 +157,7 @@ def upload(client, computer_id, local):
         "Content-Type": "application/octet-stream",
     }
     with local.open() as stream:
-        # requests sends an empty stream chunked, without a length; an empty body is plainer.
-        reply = client.send("POST", "mailbox/%d" % computer_id, data=stream if local.size else b"", headers=headers)
+        reply = client.send("POST", "mailbox/%d" % computer_id, data=stream, headers=headers)
     return _files_in_reply(reply)
 
 

@@ -1,33 +1,29 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the bigfix.core collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared fixtures: a scripted ``requests`` transport, an in-memory BigFix mailbox server mounted as a
-``requests`` adapter (so the real client code runs), a stand-in for AnsibleModule, and a runner for
-``main()`` through Ansible's module argument channel."""
+"""Shared fixtures: real clients on fake connections (``fakes.py``) answered by a script or by an
+in-memory BigFix mailbox server, a stand-in for AnsibleModule, and a runner for ``main()`` through
+Ansible's module argument channel."""
 
 from __future__ import annotations
 
 import email.parser
 import email.policy
 import hashlib
-import io
 import json
 import re
 import threading
 from collections import namedtuple
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 import pytest
-import requests
-from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
 
 from ansible.module_utils import basic
 
 from ansible_collections.bigfix.core.plugins.module_utils import arguments
 from ansible_collections.bigfix.core.plugins.module_utils.client import BigFixClient, ConnectionSettings
+from ansible_collections.bigfix.core.tests.unit.plugins.fakes import FakeConnection, ScriptedTransport, make_response
 
 USERNAME = "ansible-operator"
 PASSWORD = "pässwörd-S3cret!"
@@ -39,88 +35,12 @@ ENV_VARIABLES = ("BIGFIX_URL", "BES_ROOT_SERVER", "BIGFIX_USERNAME", "BES_USER_N
                  "BIGFIX_VALIDATE_CERTS", "BIGFIX_CA_PATH", "BIGFIX_TIMEOUT", "BIGFIX_RETRIES")
 
 
-def read_body(request):
-    """The bytes a PreparedRequest would put on the wire (streams are read to the end)."""
-    body = request.body
-    if body is None:
-        return b""
-    if isinstance(body, str):
-        return body.encode("utf-8")
-    if isinstance(body, bytes):
-        return body
-    chunks = []
-    while True:
-        chunk = body.read(8192)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-
-
-def make_response(request, status=200, body=b"", headers=None, raw=None):
-    """A ``requests.Response`` as an adapter builds it, whose body is read from ``raw``."""
-    response = requests.Response()
-    response.status_code = status
-    response.headers = CaseInsensitiveDict(headers or {})
-    response.raw = raw if raw is not None else io.BytesIO(body)
-    response.request = request
-    response.url = request.url
-    response.reason = "Scripted"
-    response.encoding = None
-    return response
-
-
-@dataclass
-class Call:
-    """One request an adapter saw: the PreparedRequest, the send() keyword arguments, the body bytes."""
-
-    request: requests.PreparedRequest
-    kwargs: dict
-    body: bytes
-
-    @property
-    def method(self):
-        return self.request.method
-
-    @property
-    def path(self):
-        return urlsplit(self.request.url).path
-
-
-class ScriptedAdapter(BaseAdapter):
-    """Answers requests from a script. A step is ``(status, body[, headers])``, an exception to raise,
-    or a callable taking the PreparedRequest and returning a Response."""
-
-    def __init__(self, *steps):
-        super().__init__()
-        self.steps = list(steps)
-        self.calls = []
-
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):  # pylint: disable=too-many-arguments
-        kwargs = {"stream": stream, "timeout": timeout, "verify": verify, "cert": cert, "proxies": proxies}
-        self.calls.append(Call(request, kwargs, read_body(request)))
-        if not self.steps:
-            raise AssertionError("unexpected request %s %s" % (request.method, request.url))
-        step = self.steps.pop(0)
-        if isinstance(step, BaseException):
-            raise step
-        if callable(step):
-            return step(request)
-        status, body = step[0], step[1]
-        headers = step[2] if len(step) > 2 else {}
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        return make_response(request, status, body, headers)
-
-    def close(self):
-        """Nothing to release."""
-
-
 @dataclass
 class Harness:
-    """A real BigFixClient whose transport is ``adapter``; ``sleeps`` records every pause."""
+    """A real BigFixClient whose connections ``transport`` makes; ``sleeps`` records every pause."""
 
     client: BigFixClient
-    adapter: BaseAdapter
+    transport: object
     sleeps: list = field(default_factory=list)
 
 
@@ -132,16 +52,15 @@ def settings_for(**overrides):
 
 @pytest.fixture
 def connect():
-    """``connect(adapter, **settings)``: a real client talking to ``adapter`` that never really sleeps."""
+    """``connect(transport, **settings)``: a real client whose connections ``transport`` makes (real
+    HTTPS connections when it is None) and that never really sleeps."""
     made = []
 
-    def factory(adapter=None, **overrides):
+    def factory(transport=None, **overrides):
         sleeps = []
-        client = BigFixClient(settings_for(**overrides), pool_size=4, sleep=sleeps.append)
-        if adapter is not None:
-            client.session.mount("https://", adapter)
+        client = BigFixClient(settings_for(**overrides), pool_size=4, sleep=sleeps.append, connection_factory=transport)
         made.append(client)
-        return Harness(client, adapter, sleeps)
+        return Harness(client, transport, sleeps)
 
     yield factory
     for client in made:
@@ -169,7 +88,7 @@ class Fault:
     body: bytes = b"scripted failure"
 
 
-class MailboxServer(BaseAdapter):
+class MailboxServer:
     """``GET/POST /api/mailbox/{cid}``, ``PUT/DELETE /api/mailbox/{cid}/{fid}`` over a dict of mailboxes.
 
     Listings are BESAPI documents with upper-case SHA-1s; POST takes the name from Content-Disposition,
@@ -177,7 +96,6 @@ class MailboxServer(BaseAdapter):
     """
 
     def __init__(self, computers=()):
-        super().__init__()
         self.mailboxes = {cid: [] for cid in computers}
         self.faults = []
         self.log = []
@@ -208,18 +126,21 @@ class MailboxServer(BaseAdapter):
     def writes(self):
         return [method for method in self.methods() if method != "GET"]
 
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):  # pylint: disable=too-many-arguments
-        body = read_body(request)
-        path = urlsplit(request.url).path
-        with self._lock:
-            self.log.append((request.method, path))
-            self.bodies.append(body)
-            status, content = self._handle(request.method, path, request.headers, body)
-        headers = {"Content-Type": "application/xml" if status == 200 else "text/plain"}
-        return make_response(request, status, content, headers)
+    def __call__(self):
+        """A new connection to this server (the server is the client's connection factory)."""
+        return FakeConnection(self)
 
-    def close(self):
-        """Nothing to release."""
+    def connecting(self, connection):
+        """Connections always open."""
+
+    def answer(self, connection, call):
+        del connection
+        with self._lock:
+            self.log.append((call.method, call.path))
+            self.bodies.append(call.body)
+            status, content = self._handle(call.method, call.path, call.headers, call.body)
+        headers = {"Content-Type": "application/xml" if status == 200 else "text/plain"}
+        return make_response(status, content, headers)
 
     def _fault(self, method, computer_id):
         for fault in self.faults:
@@ -389,9 +310,7 @@ def served(server, clean_env):
     def build(settings, pool_size=8, sleep=None):
         del sleep
         seen.append(settings)
-        client = real(settings, pool_size=pool_size, sleep=lambda delay: None)
-        client.session.mount("https://", server)
-        return client
+        return real(settings, pool_size=pool_size, sleep=lambda delay: None, connection_factory=server)
 
     clean_env.setattr(arguments.transport, "BigFixClient", build)
     return seen
@@ -399,15 +318,15 @@ def served(server, clean_env):
 
 @pytest.fixture
 def scripted(connect):
-    """``scripted(*steps, **settings)``: a real client whose requests are answered by a ScriptedAdapter."""
+    """``scripted(*steps, **settings)``: a real client whose requests a ScriptedTransport answers."""
 
     def factory(*steps, **overrides):
-        return connect(ScriptedAdapter(*steps), **overrides)
+        return connect(ScriptedTransport(*steps), **overrides)
 
     return factory
 
 
 @pytest.fixture
 def respond():
-    """``respond(request, status, body=b"", headers=None, raw=None)`` builds a Response for a script step."""
+    """``respond(status, body=b"", headers=None, raw=None)`` builds a FakeResponse for a script step."""
     return make_response

@@ -6,19 +6,21 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import io
 import math
 import socket
 import ssl
+import threading
 import time
 from email.utils import formatdate
 
 import pytest
-import requests
+import trustme
 from hypothesis import given, settings as hypothesis_settings, strategies as st
-from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from ansible_collections.bigfix.core.plugins.module_utils import client as transport
+from ansible_collections.bigfix.core.tests.unit.plugins.fakes import OnConnect, ScriptedTransport, make_response
 from ansible_collections.bigfix.core.plugins.module_utils.client import (
     BACKOFF_BASE, BACKOFF_CAP, BODY_EXCERPT_CHARS, HINTS, RETRY_AFTER_CAP, BigFixError, ConnectionSettings,
     normalize_url, parse_besapi, retry_after_seconds,
@@ -29,14 +31,26 @@ TRANSIENT = (429, 500, 502, 503, 504)
 
 
 def refused():
-    """What requests raises when nothing listens on the port."""
-    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
-    return requests.exceptions.ConnectionError(MaxRetryError(None, "/api/mailbox/1", reason=reason))
+    """What connecting raises when nothing listens on the port."""
+    return OnConnect(ConnectionRefusedError(111, "Connection refused"))
 
 
 def reset():
-    """What requests raises when the peer drops the connection mid-request."""
-    return requests.exceptions.ConnectionError(ConnectionResetError(104, "Connection reset by peer"))
+    """What sending raises when the peer drops the connection mid-request."""
+    return ConnectionResetError(104, "Connection reset by peer")
+
+
+def read_timeout():
+    return socket.timeout("The read operation timed out")
+
+
+def connect_timeout():
+    return OnConnect(socket.timeout("timed out"))
+
+
+def cut_answer():
+    """An answer whose body breaks off: the peer closed the connection mid-body."""
+    return http.client.IncompleteRead(b"<BESAPI>", 100)
 
 
 def closed_port():
@@ -137,7 +151,7 @@ def test_get_retries_transient_status_then_succeeds(scripted, status):
     harness = scripted((status, "busy"), (status, "busy"), (200, LISTING))
     reply = harness.client.get("mailbox/1")
     assert reply.status == 200 and reply.content == LISTING
-    assert len(harness.adapter.calls) == 3
+    assert len(harness.transport.calls) == 3
     assert len(harness.sleeps) == 2
     assert harness.client.retry_counts[status] == 2
 
@@ -147,7 +161,7 @@ def test_get_gives_up_after_retries_with_status_and_hint(scripted, status):
     harness = scripted(*[(status, "try later")] * 3, retries=2)
     with pytest.raises(BigFixError) as error:
         harness.client.get("mailbox/1")
-    assert len(harness.adapter.calls) == 3
+    assert len(harness.transport.calls) == 3
     assert len(harness.sleeps) == 2
     assert error.value.status == status
     assert error.value.transient is True
@@ -160,16 +174,15 @@ def test_get_with_zero_retries_tries_once(scripted):
     harness = scripted((503, ""), retries=0)
     with pytest.raises(BigFixError) as error:
         harness.client.get("mailbox/1")
-    assert len(harness.adapter.calls) == 1 and harness.sleeps == []
+    assert len(harness.transport.calls) == 1 and harness.sleeps == []
     assert "(empty body)" in str(error.value)
 
 
-@pytest.mark.parametrize("failure", [refused, reset, lambda: requests.exceptions.ReadTimeout("read timed out"),
-                                     lambda: requests.exceptions.ConnectTimeout("connect timed out")])
+@pytest.mark.parametrize("failure", [refused, reset, read_timeout, connect_timeout, cut_answer])
 def test_get_retries_connection_failures(scripted, failure):
     harness = scripted(failure(), failure(), (200, LISTING))
     assert harness.client.get("mailbox/1").content == LISTING
-    assert len(harness.adapter.calls) == 3
+    assert len(harness.transport.calls) == 3
     assert harness.client.retry_counts["connection"] == 2
 
 
@@ -177,7 +190,7 @@ def test_get_connection_failures_exhaust_retries(scripted):
     harness = scripted(refused(), refused(), refused(), retries=2)
     with pytest.raises(BigFixError) as error:
         harness.client.get("mailbox/1")
-    assert len(harness.adapter.calls) == 3
+    assert len(harness.transport.calls) == 3
     assert error.value.transient and error.value.status is None
     assert "Connection refused" in str(error.value)
     assert "server is running" in error.value.hint
@@ -189,14 +202,15 @@ def test_broken_body_is_transient_and_retried(scripted, respond):
             return True
 
         def read(self, size=-1):
-            raise requests.exceptions.ChunkedEncodingError("connection broken mid-body")
+            raise http.client.IncompleteRead(b"", 10)
 
-    def broken(request):
-        return respond(request, 200, raw=BrokenRaw())
+    def broken(call):
+        del call
+        return respond(200, raw=BrokenRaw())
 
     harness = scripted(broken, (200, LISTING))
     assert harness.client.get("mailbox/1").content == LISTING
-    assert len(harness.adapter.calls) == 2
+    assert len(harness.transport.calls) == 2
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 409])
@@ -204,7 +218,7 @@ def test_get_does_not_retry_client_errors_and_gives_hints(scripted, status):
     harness = scripted((status, "Requested resource does not exist."))
     with pytest.raises(BigFixError) as error:
         harness.client.get("mailbox/1")
-    assert len(harness.adapter.calls) == 1 and harness.sleeps == []
+    assert len(harness.transport.calls) == 1 and harness.sleeps == []
     assert error.value.status == status and not error.value.transient and not error.value.outcome_unknown
     assert error.value.hint == HINTS[status]
     assert "hint: " + HINTS[status] in str(error.value)
@@ -216,7 +230,7 @@ def test_redirect_is_not_followed(scripted):
     with pytest.raises(BigFixError) as error:
         harness.client.get("mailbox/1")
     assert "unexpected redirect to https://login.example.com/" in str(error.value)
-    assert len(harness.adapter.calls) == 1
+    assert len(harness.transport.calls) == 1
 
 
 def test_expected_status_is_returned(scripted):
@@ -295,24 +309,25 @@ def test_writes_are_never_retried(scripted, method, status, unknown):
     harness = scripted((status, "failure"))
     with pytest.raises(BigFixError) as error:
         harness.client.send(method, "mailbox/1", data=b"x")
-    assert len(harness.adapter.calls) == 1 and harness.sleeps == []
+    assert len(harness.transport.calls) == 1 and harness.sleeps == []
     assert error.value.transient is True
     assert error.value.outcome_unknown is unknown
     assert error.value.status == status
 
 
 @pytest.mark.parametrize("failure, unknown", [
-    (lambda: requests.exceptions.ReadTimeout("read timed out"), True),
+    (read_timeout, True),
     (reset, True),
-    (lambda: requests.exceptions.ChunkedEncodingError("broken"), True),
+    (cut_answer, True),
+    (lambda: http.client.RemoteDisconnected("Remote end closed connection without response"), True),
     (refused, False),
-    (lambda: requests.exceptions.ConnectTimeout("connect timed out"), False),
+    (connect_timeout, False),
 ])
 def test_write_connection_failures_say_whether_the_outcome_is_known(scripted, failure, unknown):
     harness = scripted(failure())
     with pytest.raises(BigFixError) as error:
         harness.client.send("POST", "mailbox/1", data=b"x")
-    assert len(harness.adapter.calls) == 1 and harness.sleeps == []
+    assert len(harness.transport.calls) == 1 and harness.sleeps == []
     assert error.value.transient is True
     assert error.value.outcome_unknown is unknown
 
@@ -337,10 +352,10 @@ def test_reads_are_never_outcome_unknown(scripted):
 
 def test_ssl_error_points_at_ca_path(scripted):
     cause = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate")
-    harness = scripted(requests.exceptions.SSLError(cause))
+    harness = scripted(OnConnect(cause))
     with pytest.raises(BigFixError) as error:
         harness.client.get("mailbox/1")
-    assert len(harness.adapter.calls) == 1
+    assert len(harness.transport.calls) == 1
     assert not error.value.transient
     text = str(error.value)
     assert "TLS verification failed" in text and "certificate verify failed" in text
@@ -348,14 +363,14 @@ def test_ssl_error_points_at_ca_path(scripted):
 
 
 def test_connection_cut_inside_tls_is_a_broken_connection_and_retried(scripted):
-    cut = requests.exceptions.SSLError(ssl.SSLEOFError(8, "EOF occurred in violation of protocol (_ssl.c:2427)"))
+    cut = ssl.SSLEOFError(8, "EOF occurred in violation of protocol (_ssl.c:2427)")
     harness = scripted(cut, (200, LISTING))
     assert harness.client.get("mailbox/1").status == 200
-    assert len(harness.adapter.calls) == 2
+    assert len(harness.transport.calls) == 2
 
 
 def test_connection_cut_inside_tls_during_a_write_has_an_unknown_outcome(scripted):
-    harness = scripted(requests.exceptions.SSLError(ssl.SSLEOFError(8, "EOF occurred in violation of protocol")))
+    harness = scripted(ssl.SSLEOFError(8, "EOF occurred in violation of protocol"))
     with pytest.raises(BigFixError) as error:
         harness.client.send("POST", "mailbox/1", data=b"x")
     assert error.value.transient and error.value.outcome_unknown
@@ -363,10 +378,10 @@ def test_connection_cut_inside_tls_during_a_write_has_an_unknown_outcome(scripte
 
 
 def test_other_tls_failure_is_a_handshake_error_not_retried(scripted):
-    harness = scripted(requests.exceptions.SSLError(ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")))
+    harness = scripted(OnConnect(ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")))
     with pytest.raises(BigFixError) as error:
         harness.client.get("mailbox/1")
-    assert len(harness.adapter.calls) == 1
+    assert len(harness.transport.calls) == 1
     assert not error.value.transient
     assert "TLS handshake failed" in str(error.value) and "52311" in str(error.value)
 
@@ -394,35 +409,109 @@ def test_refused_connection_on_a_real_socket(connect, no_proxy):
 
 # --- verify, timeout and authentication on every request ----------------------------------------------------------
 
-def test_verify_is_ca_path_on_every_request_despite_environment(scripted, monkeypatch, tmp_path):
+class RecordedConnection:
+    """Stands in for http.client.HTTPSConnection: records how the client builds its connections."""
+
+    made = []
+
+    def __init__(self, host, port, **kwargs):
+        self.host, self.port, self.kwargs, self.tunnel = host, port, kwargs, None
+        self.made.append(self)
+
+    def set_tunnel(self, host, port=None, headers=None):
+        self.tunnel = (host, port, headers)
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    RecordedConnection.made = []
+    monkeypatch.setattr(transport.http.client, "HTTPSConnection", RecordedConnection)
+    return RecordedConnection.made
+
+
+@pytest.fixture
+def cafiles(monkeypatch):
+    """The cafile of every TLS context the client builds (None: the system's trust store)."""
+    seen = []
+    real = ssl.create_default_context
+
+    def spy(*args, cafile=None, **kwargs):
+        seen.append(cafile)
+        return real(*args, cafile=cafile, **kwargs)
+
+    monkeypatch.setattr(transport.ssl, "create_default_context", spy)
+    return seen
+
+
+def test_connections_verify_with_ca_path_despite_environment(connect, recorded, cafiles, monkeypatch, tmp_path):
     ca_file = tmp_path / "ca.pem"
-    ca_file.write_text("-----BEGIN CERTIFICATE-----\n")
+    trustme.CA().cert_pem.write_to_path(str(ca_file))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "other.pem"))
     monkeypatch.setenv("CURL_CA_BUNDLE", str(tmp_path / "curl.pem"))
-    harness = scripted((503, ""), (200, LISTING), (200, ""), ca_path=str(ca_file), timeout=12.5)
-    harness.client.get("mailbox/1")
-    harness.client.send("DELETE", "mailbox/1/2")
-    assert len(harness.adapter.calls) == 3
-    for call in harness.adapter.calls:
-        assert call.kwargs["verify"] == str(ca_file)
-        assert call.kwargs["timeout"] == 12.5
-        assert call.kwargs["stream"] is True
+    monkeypatch.delenv("https_proxy", raising=False)
+    monkeypatch.delenv("HTTPS_PROXY", raising=False)
+    harness = connect(None, url="https://bigfix.example.com:52311", ca_path=str(ca_file), timeout=12.5)
+    connection = harness.client._new_connection()  # pylint: disable=protected-access
+    assert cafiles == [str(ca_file)]
+    assert (connection.host, connection.port, connection.tunnel) == ("bigfix.example.com", 52311, None)
+    assert connection.kwargs["timeout"] == 12.5
+    context = connection.kwargs["context"]
+    assert context is harness.client.tls
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert not context.hostname_checks_common_name
 
 
-def test_verify_is_false_when_validate_certs_is_false(scripted, monkeypatch, tmp_path):
+def test_no_verification_when_validate_certs_is_false(connect, recorded, monkeypatch, tmp_path):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "other.pem"))
-    harness = scripted((200, LISTING), (200, ""), validate_certs=False, ca_path=str(tmp_path / "ignored.pem"))
-    harness.client.get("mailbox/1")
-    harness.client.send("POST", "mailbox/1", data=b"x")
-    assert [call.kwargs["verify"] for call in harness.adapter.calls] == [False, False]
+    harness = connect(None, validate_certs=False, ca_path=str(tmp_path / "ignored.pem"))
+    context = harness.client._new_connection().kwargs["context"]  # pylint: disable=protected-access
+    assert context.verify_mode == ssl.CERT_NONE and not context.check_hostname
 
 
-def test_verify_uses_the_environment_bundle_without_ca_path(scripted, monkeypatch, tmp_path):
-    bundle = str(tmp_path / "bundle.pem")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", bundle)
-    harness = scripted((200, LISTING))
-    harness.client.get("mailbox/1")
-    assert harness.adapter.calls[0].kwargs["verify"] == bundle
+def test_environment_bundle_without_ca_path(connect, cafiles, monkeypatch):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/pki/bundle.pem")
+    with pytest.raises(ValueError) as error:
+        connect(None)
+    assert cafiles == ["/etc/pki/bundle.pem"]
+    assert "/etc/pki/bundle.pem" in str(error.value) and "ca_path" in str(error.value)
+
+
+def test_system_trust_store_without_ca_path_or_environment(connect, cafiles, monkeypatch):
+    for name in transport.CA_BUNDLE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    harness = connect(None)
+    assert cafiles == [None]
+    assert harness.client.tls.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_https_proxy_tunnels_with_its_credentials(connect, recorded, monkeypatch):
+    monkeypatch.setenv("https_proxy", "http://proxy%40user:s3cr%C3%A9t@proxy.example.com:3128")
+    monkeypatch.setenv("no_proxy", "localhost,.internal.example.com")
+    harness = connect(None, url="https://bigfix.example.com:52311")
+    connection = harness.client._new_connection()  # pylint: disable=protected-access
+    assert (connection.host, connection.port) == ("proxy.example.com", 3128)
+    token = base64.b64encode("proxy@user:s3crét".encode("utf-8")).decode("ascii")
+    assert connection.tunnel == ("bigfix.example.com", 52311, {"Proxy-Authorization": "Basic " + token})
+    assert "s3crét" in harness.client.secrets
+
+
+@pytest.mark.parametrize("no_proxy", ["*", "bigfix.example.com", ".example.com", "bigfix.example.com:52311"])
+def test_no_proxy_goes_straight_to_the_server(connect, recorded, monkeypatch, no_proxy):
+    monkeypatch.setenv("https_proxy", "http://proxy.example.com:3128")
+    monkeypatch.setenv("no_proxy", no_proxy)
+    harness = connect(None, url="https://bigfix.example.com:52311")
+    connection = harness.client._new_connection()  # pylint: disable=protected-access
+    assert (connection.host, connection.port, connection.tunnel) == ("bigfix.example.com", 52311, None)
+
+
+def test_an_https_proxy_url_is_refused(connect, monkeypatch):
+    monkeypatch.setenv("https_proxy", "https://proxy.example.com:3128")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    with pytest.raises(ValueError) as error:
+        connect(None)
+    assert "https_proxy" in str(error.value) and "http://" in str(error.value)
 
 
 def test_basic_auth_is_utf8_on_every_request(scripted):
@@ -430,15 +519,15 @@ def test_basic_auth_is_utf8_on_every_request(scripted):
     harness.client.get("mailbox/1")
     harness.client.send("PUT", "mailbox/1/2", data=b"x")
     expected = "Basic " + base64.b64encode("opérateur:pässwörd".encode("utf-8")).decode("ascii")
-    assert [call.request.headers["Authorization"] for call in harness.adapter.calls] == [expected] * 3
+    assert [call.headers["Authorization"] for call in harness.transport.calls] == [expected] * 3
 
 
 def test_requests_go_to_api_under_the_base_url(scripted):
     harness = scripted((200, LISTING), url="bigfix.example.com/api/")
     harness.client.get("/mailbox/7")
-    request = harness.adapter.calls[0].request
-    assert request.url == "https://bigfix.example.com:52311/api/mailbox/7"
-    assert request.headers["User-Agent"] == "bigfix.core"
+    call = harness.transport.calls[0]
+    assert call.path == "/api/mailbox/7"
+    assert call.headers["User-Agent"] == "bigfix.core"
 
 
 def test_settings_repr_hides_the_password():
@@ -465,7 +554,7 @@ def test_password_echoed_in_an_error_body_is_masked(scripted):
     harness = scripted((401, body, {"WWW-Authenticate": 'Basic realm="BigFix Server"'}), username=OPERATOR, password=SECRET)
     with pytest.raises(BigFixError) as error:
         harness.client.get("mailbox/1")
-    assert harness.adapter.calls[0].request.headers["Authorization"] == "Basic " + TOKEN
+    assert harness.transport.calls[0].headers["Authorization"] == "Basic " + TOKEN
     assert error.value.status == 401 and error.value.hint == HINTS[401]
     assert_no_secret(error.value)
     assert "********" in str(error.value) and "Login failed" in str(error.value)
@@ -598,12 +687,12 @@ class CountingRaw(io.RawIOBase):
 def test_oversized_answer_is_refused_without_reading_it_all(scripted, respond, monkeypatch):
     monkeypatch.setattr(transport, "MAX_RESPONSE_BYTES", 1024 * 1024)
     raw = CountingRaw(64 * 1024 * 1024)
-    harness = scripted(lambda request: respond(request, 200, raw=raw))
+    harness = scripted(lambda call: respond(200, raw=raw))
     with pytest.raises(BigFixError) as error:
         harness.client.get("mailbox/1")
     assert "larger than 1 MiB" in str(error.value) and "refused" in str(error.value)
     assert raw.served <= 1024 * 1024 + 2 * 64 * 1024
-    assert len(harness.adapter.calls) == 1
+    assert len(harness.transport.calls) == 1
 
 
 def test_answer_at_the_size_limit_is_accepted(scripted, monkeypatch):
@@ -620,3 +709,83 @@ def test_a_short_password_does_not_corrupt_a_listing(scripted):
     root = harness.client.get_xml("mailbox/1")
     assert root.findtext("ComputerMailboxFile/Name") == "app.conf"
     assert root.get("{http://www.w3.org/2001/XMLSchema-instance}noNamespaceSchemaLocation") == "BESAPI.xsd"
+
+
+# --- keep-alive connections ---------------------------------------------------------------------------------------
+
+def test_requests_reuse_one_keep_alive_connection(scripted):
+    harness = scripted((200, LISTING), (200, ""), (404, ""), (200, LISTING))
+    harness.client.get("mailbox/1")
+    harness.client.send("POST", "mailbox/1", data=b"x")
+    harness.client.get("mailbox/2", expect=(200, 404))
+    harness.client.get("mailbox/3")
+    assert len(harness.transport.calls) == 4
+    assert harness.transport.connections == 1
+
+
+def test_a_broken_connection_is_not_reused(scripted):
+    harness = scripted(reset(), (200, LISTING), (200, LISTING))
+    harness.client.get("mailbox/1")
+    harness.client.get("mailbox/1")
+    assert len(harness.transport.calls) == 3
+    assert harness.transport.connections == 2
+
+
+def test_an_idle_connection_the_server_closed_is_dropped_before_use(scripted):
+    """A write on a connection the server has closed would fail with an unknown outcome; it is not tried."""
+    harness = scripted((200, LISTING), (200, ""))
+    harness.client.get("mailbox/1")
+    harness.transport.made[0].hang_up()
+    harness.client.send("POST", "mailbox/1", data=b"x")
+    assert [call.method for call in harness.transport.calls] == ["GET", "POST"]
+    assert harness.transport.connections == 2
+    assert harness.transport.calls[1].connection is harness.transport.made[1]
+
+
+def test_concurrent_requests_each_get_a_connection_and_at_most_pool_size_stay_idle(connect):
+    inside = threading.Barrier(6)
+
+    class Transport(ScriptedTransport):
+        def answer(self, connection, call):
+            inside.wait(timeout=10)
+            return make_response(200, LISTING)
+
+    harness = connect(Transport())
+    threads = [threading.Thread(target=harness.client.get, args=("mailbox/%d" % number,)) for number in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert harness.transport.connections == 6
+    harness.client.close()
+    assert sum(connection.sock is not None for connection in harness.transport.made) == 0
+    assert sum(connection.closes for connection in harness.transport.made) == 6
+
+
+def test_an_answer_still_arriving_after_its_deadline_is_cut(scripted, monkeypatch):
+    """The per-read timeout cannot bound a server that drips its answer; the watcher cuts the socket."""
+    monkeypatch.setattr(transport, "DEADLINE_CHECK_INTERVAL", 0.05)
+
+    class Drip(io.RawIOBase):
+        def __init__(self, connection):
+            super().__init__()
+            self.connection = connection
+
+        def readable(self):
+            return True
+
+        def read(self, size=-1):
+            time.sleep(0.02)
+            if self.connection.cut():
+                raise http.client.IncompleteRead(b"", 1)
+            return b" "
+
+    def dripping(call):
+        return make_response(200, raw=Drip(call.connection))
+
+    harness = scripted(dripping, timeout=0.05, retries=0)
+    started = time.monotonic()
+    with pytest.raises(BigFixError) as error:
+        harness.client.get("mailbox/1")
+    assert "did not arrive within 0.5s" in str(error.value)
+    assert error.value.transient and time.monotonic() - started < 5

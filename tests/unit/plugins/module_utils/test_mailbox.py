@@ -166,17 +166,23 @@ def test_check_computer_id_default_field_name():
 
 # --- LocalFile --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("size", [0, 1, 43, 5000])
-def test_from_path_hashes_like_hashlib(tmp_path, monkeypatch, size):
+@pytest.mark.parametrize("size, in_memory", [(0, True), (1, True), (43, True), (1000, True), (1001, False), (5000, False)])
+def test_from_path_hashes_like_hashlib_and_keeps_only_small_files(tmp_path, monkeypatch, size, in_memory):
     monkeypatch.setattr(mailbox, "HASH_CHUNK", 64)
+    monkeypatch.setattr(mailbox, "IN_MEMORY_BYTES", 1000)
     data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
     path = tmp_path / "payload.bin"
     path.write_bytes(data)
     local = LocalFile.from_path(str(path), "payload.bin")
     assert (local.sha1, local.size, local.name) == (hashlib.sha1(data).hexdigest(), size, "payload.bin")
-    assert local.data is None and local.path == str(path)
+    if in_memory:
+        assert local.data == data and local.path is None
+    else:
+        assert local.data is None and local.path == str(path)
+    path.write_bytes(b"changed")
     with local.open() as stream:
-        assert stream.read() == data
+        # A small file was read once, when hashed; a large one is read again from disk.
+        assert stream.read() == (data if in_memory else b"changed")
 
 
 def test_from_path_reads_in_chunks(tmp_path, monkeypatch):
@@ -221,7 +227,7 @@ def test_list_files_gets_the_mailbox(scripted):
     harness = scripted((200, FULL))
     files = mailbox.list_files(harness.client, 1234567)
     assert [f.id for f in files] == [12, 13]
-    call = harness.adapter.calls[0]
+    call = harness.transport.calls[0]
     assert (call.method, call.path) == ("GET", "/api/mailbox/1234567")
 
 
@@ -229,26 +235,27 @@ def test_upload_sends_raw_body_with_utf8_name(scripted):
     harness = scripted((200, FULL))
     local = LocalFile.from_bytes(FOX, "rapport été.txt")
     files = mailbox.upload(harness.client, 1234567, local)
-    call = harness.adapter.calls[0]
+    call = harness.transport.calls[0]
     assert (call.method, call.path) == ("POST", "/api/mailbox/1234567")
-    assert call.request.headers["Content-Disposition"] == 'attachment; filename="rapport été.txt"'.encode("utf-8")
-    assert call.request.headers["Content-Type"] == "application/octet-stream"
-    assert call.request.headers["Content-Length"] == "43"
-    assert "Transfer-Encoding" not in call.request.headers
+    assert call.headers["Content-Disposition"] == 'attachment; filename="rapport été.txt"'.encode("utf-8")
+    assert call.headers["Content-Type"] == "application/octet-stream"
+    assert call.headers["Content-Length"] == "43"
+    assert "Transfer-Encoding" not in call.headers
     assert call.body == FOX
     assert [f.name for f in files] == ["app.conf", "été 2024.txt"]
 
 
-def test_upload_streams_a_file_with_its_length(scripted, tmp_path):
+def test_upload_streams_a_large_file_with_its_length(scripted, tmp_path, monkeypatch):
+    monkeypatch.setattr(mailbox, "IN_MEMORY_BYTES", 1000)
     data = b"\x00\xff" * 40000
     path = tmp_path / "blob.bin"
     path.write_bytes(data)
     harness = scripted((200, ""))
     assert mailbox.upload(harness.client, 5, LocalFile.from_path(str(path), "blob.bin")) is None
-    call = harness.adapter.calls[0]
-    assert call.request.headers["Content-Length"] == str(len(data))
+    call = harness.transport.calls[0]
+    assert call.headers["Content-Length"] == str(len(data))
     assert call.body == data
-    assert not isinstance(call.request.body, bytes)
+    assert not isinstance(call.sent, bytes)
 
 
 @pytest.mark.parametrize("from_path", [False, True])
@@ -258,10 +265,10 @@ def test_upload_of_an_empty_file_sends_an_empty_body(scripted, tmp_path, from_pa
     local = LocalFile.from_path(str(path), "empty.txt") if from_path else LocalFile.from_bytes(b"", "empty.txt")
     harness = scripted((200, FULL))
     mailbox.upload(harness.client, 5, local)
-    call = harness.adapter.calls[0]
+    call = harness.transport.calls[0]
     assert call.body == b""
-    assert call.request.headers["Content-Length"] == "0"
-    assert "Transfer-Encoding" not in call.request.headers
+    assert call.headers["Content-Length"] == "0"
+    assert "Transfer-Encoding" not in call.headers
 
 
 def test_upload_answer_that_is_not_a_listing_gives_none(scripted):
@@ -274,7 +281,7 @@ def test_upload_failure_is_not_retried(scripted):
     with pytest.raises(BigFixError) as error:
         mailbox.upload(harness.client, 5, LocalFile.from_bytes(b"x", "x"))
     assert error.value.outcome_unknown
-    assert len(harness.adapter.calls) == 1
+    assert len(harness.transport.calls) == 1
 
 
 def parse_multipart(content_type, body):
@@ -289,11 +296,11 @@ def test_replace_puts_multipart_to_the_file(scripted, tmp_path):
     path.write_bytes(FOX)
     harness = scripted((200, FULL))
     files = mailbox.replace(harness.client, 1234567, 12, LocalFile.from_path(str(path), "app.conf"))
-    call = harness.adapter.calls[0]
+    call = harness.transport.calls[0]
     assert (call.method, call.path) == ("PUT", "/api/mailbox/1234567/12")
-    content_type = call.request.headers["Content-Type"]
+    content_type = call.headers["Content-Type"]
     assert content_type.startswith("multipart/form-data; boundary=")
-    assert call.request.headers["Content-Length"] == str(len(call.body))
+    assert call.headers["Content-Length"] == str(len(call.body))
     parts = parse_multipart(content_type, call.body)
     assert len(parts) == 1
     assert parts[0].get_param("name", header="content-disposition") == "file"
@@ -355,7 +362,7 @@ def test_multipart_file_read_zero_and_close(tmp_path):
 def test_delete_of_a_missing_file_is_none(scripted):
     harness = scripted((404, ""))
     assert mailbox.delete(harness.client, 5, 77) is None
-    call = harness.adapter.calls[0]
+    call = harness.transport.calls[0]
     assert (call.method, call.path) == ("DELETE", "/api/mailbox/5/77")
     assert call.body == b""
 

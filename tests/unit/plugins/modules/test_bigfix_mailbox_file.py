@@ -13,6 +13,7 @@ import socket
 
 import pytest
 
+from ansible_collections.bigfix.core.plugins.module_utils import mailbox
 from ansible_collections.bigfix.core.plugins.modules import bigfix_mailbox_file as module_under_test
 from ansible_collections.bigfix.core.plugins.modules.bigfix_mailbox_file import MODULE_OPTIONS, file_name, local_file, run
 
@@ -205,7 +206,8 @@ def test_local_file_from_content_keeps_surrogate_escaped_bytes():
     assert local.name == "menu.txt" and local.size == len(local.data)
 
 
-def test_local_file_from_src_streams_from_disk(tmp_path):
+def test_local_file_from_src_streams_a_large_file_from_disk(tmp_path, monkeypatch):
+    monkeypatch.setattr(mailbox, "IN_MEMORY_BYTES", 1000)
     path = tmp_path / "big.bin"
     path.write_bytes(b"q" * 5000)
     local = local_file({"src": str(path), "content": None, "name": None, "state": "present"})
