@@ -61,6 +61,9 @@ BODY_TIMEOUT_FACTOR = 10
 DEADLINE_CHECK_INTERVAL = 0.5
 # Bytes per read of an answer and per write of a streamed upload (http.client's default is 8 KiB).
 BLOCK_SIZE = 64 * 1024
+# A connection idle for less than this many seconds is reused without checking that the server kept it
+# open: servers keep idle connections for several seconds, and a read that finds it closed is retried.
+IDLE_CHECK_AFTER = 1.0
 # CA bundles named in the environment, honoured when ca_path is not given (before the system's store).
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
@@ -160,12 +163,23 @@ def path_segment(value):
     return quote(str(value), safe="")
 
 
+_PARSERS = threading.local()
+
+
+def _parser():
+    """This thread's hardened parser: an lxml parser must not be shared across threads, and making
+    one per document costs more than parsing a mailbox listing."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                                                   dtd_validation=False, huge_tree=False, remove_comments=True)
+    return parser
+
+
 def parse_besapi(text, method=None, path=None):
     """Parse a BESAPI document with entity expansion, DTDs and network access all off."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             dtd_validation=False, huge_tree=False, remove_comments=True)
     try:
-        root = etree.fromstring(text, parser=parser)
+        root = etree.fromstring(text, parser=_parser())
     except etree.XMLSyntaxError as exc:
         raise BigFixError("the server answered with a body that is not XML (%s): %s" % (exc, excerpt(text)),
                           method=method, path=path,
@@ -499,24 +513,24 @@ class _Pool:
     def take(self):
         while True:
             with self._lock:
-                connection = self._idle.pop() if self._idle else None
+                connection, since = self._idle.pop() if self._idle else (None, None)
             if connection is None:
                 return self._factory()
-            if _usable(connection):
+            if time.monotonic() - since < IDLE_CHECK_AFTER or _usable(connection):
                 return connection
             connection.close()
 
     def give(self, connection):
         with self._lock:
             if len(self._idle) < self._size:
-                self._idle.append(connection)
+                self._idle.append((connection, time.monotonic()))
                 return
         connection.close()
 
     def close(self):
         with self._lock:
             idle, self._idle = self._idle, []
-        for connection in idle:
+        for connection, unused_since in idle:
             connection.close()
 
 

@@ -731,8 +731,9 @@ def test_a_broken_connection_is_not_reused(scripted):
     assert harness.transport.connections == 2
 
 
-def test_an_idle_connection_the_server_closed_is_dropped_before_use(scripted):
+def test_an_idle_connection_the_server_closed_is_dropped_before_use(scripted, monkeypatch):
     """A write on a connection the server has closed would fail with an unknown outcome; it is not tried."""
+    monkeypatch.setattr(transport, "IDLE_CHECK_AFTER", 0.0)
     harness = scripted((200, LISTING), (200, ""))
     harness.client.get("mailbox/1")
     harness.transport.made[0].hang_up()
