@@ -6,12 +6,9 @@ Runs bigfix_mailbox_file's ``run()`` (no ansible process) on a fresh emulator pe
 then rerun, for each variant of ``BigFixClient``, interleaved, and prints median wall and CPU
 seconds. The variants are patched in here only; the collection's code is not changed:
 
-- ``as-is``: the client as it is.
-- ``env-once``: the requests session with ``trust_env = False`` and the proxies for the server's
-  URL looked up once, when the client is made. With ``trust_env``, requests scans the whole
-  environment twice per request (``get_environ_proxies`` and ``should_bypass_proxies``).
-- ``urllib3``: requests replaced by one ``urllib3.HTTPSConnectionPool`` (the library requests
-  itself uses) for the happy path only, to see what the requests layer costs per request.
+- ``as-is``: the client as it is (``http.client`` connections from a pool).
+- ``urllib3``: the client's connections replaced by one ``urllib3.HTTPSConnectionPool`` for the
+  happy path only, to compare the cost per request of a pooling library with the client's own pool.
 """
 
 import argparse
@@ -20,7 +17,6 @@ import statistics
 import sys
 import time
 
-import requests
 import urllib3
 
 from benchmarks import harness
@@ -29,14 +25,6 @@ from benchmarks.profile_module import FakeModule, params_for
 from ansible_collections.bigfix.core.plugins.modules import bigfix_mailbox_file as module_code
 from ansible_collections.bigfix.core.plugins.module_utils import arguments
 from ansible_collections.bigfix.core.plugins.module_utils import client as transport
-
-
-def _env_once(original_init):
-    def init(self, settings, *args, **kwargs):
-        original_init(self, settings, *args, **kwargs)
-        self.session.proxies = requests.utils.get_environ_proxies(self.base_url)
-        self.session.trust_env = False
-    return init
 
 
 def _urllib3_init(original_init):
@@ -56,7 +44,7 @@ def _urllib3_send(self, method, path, data=None, headers=None, expect=(200,)):
     merged = dict(self._headers)  # pylint: disable=protected-access
     merged.update(headers or {})
     if hasattr(data, "read"):
-        # As requests does: a file body goes out with a Content-Length, not chunked.
+        # A file body goes out with a Content-Length, not chunked.
         position = data.tell()
         data.seek(0, 2)
         merged["Content-Length"] = str(data.tell() - position)
@@ -68,16 +56,14 @@ def _urllib3_send(self, method, path, data=None, headers=None, expect=(200,)):
     return transport.Reply(response.status, response.data, response.headers)
 
 
-VARIANTS = ("as-is", "env-once", "urllib3")
+VARIANTS = ("as-is", "urllib3")
 
 
 def patched(variant):
     """Patch BigFixClient for ``variant``; returns a function that undoes it."""
     cls = transport.BigFixClient
     saved = {name: cls.__dict__[name] for name in ("__init__", "_send")}
-    if variant == "env-once":
-        cls.__init__ = _env_once(saved["__init__"])
-    elif variant == "urllib3":
+    if variant == "urllib3":
         cls.__init__ = _urllib3_init(saved["__init__"])
         cls._send = _urllib3_send  # pylint: disable=protected-access
 
