@@ -57,3 +57,28 @@ def test_fan_out_bounds_parallelism(concurrency, expected):
 
 def test_fan_out_of_nothing():
     assert fan_out(lambda item: item, [], 4) == []
+
+
+def test_fan_out_starts_no_item_after_an_unexpected_exception():
+    started = []
+
+    def work(item):
+        started.append(item)
+        if item == 3:
+            raise KeyError(item)
+        return item
+
+    with pytest.raises(KeyError):
+        fan_out(work, list(range(1, 10)), 1)
+    assert started == [1, 2, 3]
+
+
+def test_fan_out_uses_no_more_threads_than_items():
+    names = set()
+
+    def work(item):
+        names.add(threading.current_thread().name)
+        return item
+
+    assert [triple[1] for triple in fan_out(work, [7, 8], 16)] == [7, 8]
+    assert len(names) <= 2
