@@ -21,7 +21,8 @@ def fan_out(func, items, concurrency):
     at thousands of items, a future per item cost more CPU than the requests it waited for.
     """
     items = list(items)
-    triples = [None] * len(items)
+    results = [None] * len(items)
+    errors = [None] * len(items)
     positions = iter(range(len(items)))
     lock = threading.Lock()
     bugs = []
@@ -32,11 +33,10 @@ def fan_out(func, items, concurrency):
                 position = None if bugs else next(positions, None)
             if position is None:
                 return
-            item = items[position]
             try:
-                triples[position] = (item, func(item), None)
+                results[position] = func(items[position])
             except BigFixError as exc:
-                triples[position] = (item, None, exc)
+                errors[position] = exc
             except Exception as exc:  # pylint: disable=broad-exception-caught
                 with lock:
                     bugs.append(exc)
@@ -50,4 +50,4 @@ def fan_out(func, items, concurrency):
         worker.join()
     if bugs:
         raise bugs[0]
-    return triples
+    return list(zip(items, results, errors))
