@@ -21,6 +21,8 @@ HASH_CHUNK = 1024 * 1024
 # computers does not reopen and reread the file for each; larger ones are streamed from disk.
 IN_MEMORY_BYTES = 1024 * 1024
 MAX_NAME_BYTES = 255
+# The child elements of a ComputerMailboxFile that parse_files() reads.
+ENTRY_FIELDS = ("ID", "Name", "SHA1", "Size", "Timestamp")
 MAX_COMPUTER_ID = 4294967295
 
 
@@ -129,13 +131,18 @@ def check_computer_id(value, field="computer_id"):
 def parse_files(root):
     """The ``ComputerMailboxFile`` entries directly under a BESAPI root element."""
     files = []
-    for element in root.findall("ComputerMailboxFile"):
+    for element in root.iterchildren("ComputerMailboxFile"):
+        # One pass over the children, with findtext()'s meaning: a missing field is None, an empty one "".
+        # Five findtext() calls cost twice as much, and this runs for every mailbox read.
+        fields = {}
+        for child in element.iterchildren(*ENTRY_FIELDS):
+            fields.setdefault(child.tag, child.text or "")
         files.append(MailboxFile(
-            id=integer_text(element.findtext("ID")),
-            name=element.findtext("Name"),
-            sha1=(element.findtext("SHA1") or "").strip().lower() or None,
-            size=integer_text(element.findtext("Size")),
-            timestamp=element.findtext("Timestamp"),
+            id=integer_text(fields.get("ID")),
+            name=fields.get("Name"),
+            sha1=(fields.get("SHA1") or "").strip().lower() or None,
+            size=integer_text(fields.get("Size")),
+            timestamp=fields.get("Timestamp"),
         ))
     return files
 

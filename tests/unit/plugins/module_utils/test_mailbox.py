@@ -49,6 +49,12 @@ def test_parse_files_leaves_missing_fields_none():
     assert files_of("<BESAPI><ComputerMailboxFile/></BESAPI>") == [MailboxFile(None, None, None, None, None)]
 
 
+def test_parse_files_reads_empty_fields_as_empty_and_the_first_of_repeated_ones():
+    files = files_of("<BESAPI><ComputerMailboxFile><Name/><Timestamp></Timestamp><ID>4</ID><ID>5</ID>"
+                     "<Unknown>x</Unknown></ComputerMailboxFile></BESAPI>")
+    assert files == [MailboxFile(id=4, name="", sha1=None, size=None, timestamp="")]
+
+
 def test_parse_files_empty_mailbox():
     assert files_of('<BESAPI xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>') == []
 
