@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from benchmarks import bigfile, harness, report
+from benchmarks import bigfile, harness, render, report
 from benchmarks.ways import ROLE_GROUP_GETS, Measurement, extrapolate, role_available
 
 N = 200
@@ -117,3 +117,16 @@ def test_report_judges_targets_from_records(tmp_path):
     report.write_results(path, {"sizes": "1000,10000"}, records, rows, list(results.values()), None, 0.0, [])
     written = json.loads(path.read_text(encoding="utf-8"))
     assert written["machine"]["nproc"] >= 1 and len(written["records"]) == len(records)
+
+
+def test_render_shows_module_process_time_and_client_cpu():
+    role = dict(_record("a", 1000, "first", 5.0), cpu_seconds={"command_tree": 6.0, "emulator": 1.5, "modules": 3.3},
+                processes=[{"module": "AnsiballZ_bigfix_computer_group_info.py", "seconds": 0.5, "cpu_seconds": 0.25,
+                            "peak_rss_kib": 30000},
+                           {"module": "AnsiballZ_bigfix_mailbox_file.py", "seconds": 3.5, "cpu_seconds": 3.0,
+                            "peak_rss_kib": 40960}])
+    floor = dict(_record("d", 1000, "first", 2.0), cpu_seconds={"command_tree": 1.7, "emulator": 1.2})
+    rows = report.summarize([role, floor])
+    table = render.summary_table({"records": [role, floor], "summary": rows}).splitlines()
+    assert table[2].split(" | ")[5:] == ["4.00", "2000", "1000", "1000", "40.0", "60.0", "3.3", "1.5 |"]
+    assert table[3].split(" | ")[5:] == ["-", "2000", "1000", "1000", "40.0", "60.0", "1.7", "1.2 |"]
