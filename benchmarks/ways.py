@@ -95,12 +95,16 @@ class Measurement:
                 playbook, result["returncode"], harness.tail(result["stdout_path"]), harness.tail(result["stderr_path"])))
         return result
 
-    def _extra(self, count, name):
-        return {"bench_computers": harness.computer_ids(count), "bench_src": str(self.payload), "bench_name": name,
-                "bench_concurrency": self.concurrency, "bench_site": harness.SITE, "bench_group": harness.GROUP}
+    def _extra(self, count, name, computers=True):
+        """The playbooks' variables; the role finds its computers through the group, so it gets no list."""
+        extra = {"bench_src": str(self.payload), "bench_name": name, "bench_concurrency": self.concurrency,
+                 "bench_site": harness.SITE, "bench_group": harness.GROUP}
+        if computers:
+            extra["bench_computers"] = harness.computer_ids(count)
+        return extra
 
     def _run_a(self, unused_emu, env, count, name):
-        result = self._playbook(env, "role.yml", self._extra(count, name), exact_rss=True)
+        result = self._playbook(env, "role.yml", self._extra(count, name, computers=False), exact_rss=True)
         if not any(module.startswith("AnsiballZ_bigfix_mailbox_file") for unused, module, unused2, unused3 in result["wrapped"]):
             raise harness.BenchError("the role ran no bigfix_mailbox_file module: %s" % result["wrapped"])
         return self._modules_result(result, "module processes, exact (wait4 ru_maxrss)")

@@ -60,6 +60,19 @@ options:
     type: str
     choices: [recreate, put]
     default: recreate
+  report:
+    description:
+      - Which computers get an entry in RV(results). RV(counts) and RV(msg) always cover every computer.
+      - V(all) lists every computer.
+      - V(changes) lists the computers that changed (or would change) and those that failed.
+      - V(failures) lists only the computers that failed.
+      - In diff mode the computers that changed are always listed, as their entries carry the diffs.
+      - At thousands of computers, V(failures) keeps the result small, which matters where results are stored, such as
+        AWX job events, and saves the controller from processing one entry per computer.
+    type: str
+    choices: [all, changes, failures]
+    default: all
+    version_added: 0.2.0
 extends_documentation_fragment:
   - bigfix.core.connection
   - bigfix.core.targets
@@ -146,7 +159,7 @@ counts:
   type: dict
   sample: {"created": 2, "updated": 0, "deleted": 0, "unchanged": 1, "failed": 0}
 results:
-  description: One entry per target computer, in the order given.
+  description: One entry per target computer, in the order given; with O(report), only the computers it selects.
   returned: always
   type: list
   elements: dict
@@ -203,6 +216,7 @@ MODULE_OPTIONS = {
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     "force": {"type": "bool", "default": False},
     "update_method": {"type": "str", "choices": ["recreate", "put"], "default": "recreate"},
+    "report": {"type": "str", "choices": ["all", "changes", "failures"], "default": "all"},
 }
 
 
@@ -236,6 +250,13 @@ def local_file(params):
     return LocalFile.from_path(src, name)
 
 
+def is_reported(outcome, report, diff):
+    """Whether ``outcome`` gets an entry in ``results`` under the ``report`` option."""
+    if report == "all" or outcome.action == mailbox_state.FAILED:
+        return True
+    return outcome.changed and (report == "changes" or diff)
+
+
 def run(module, client):
     """Bring the file to the wanted state in every target mailbox; returns the module result."""
     params = module.params
@@ -254,9 +275,10 @@ def run(module, client):
         outcomes = mailbox_state.ensure_absent(client, computer_ids, name, check_mode=module.check_mode,
                                                concurrency=concurrency)
     counts = mailbox_state.count(outcomes)
-    entries = [outcome.to_dict() for outcome in outcomes]
+    listed = [outcome for outcome in outcomes if is_reported(outcome, params["report"], module._diff)]  # pylint: disable=protected-access
+    entries = [outcome.to_dict() for outcome in listed]
     result.update(
-        changed=any(outcome.changed for outcome in outcomes),
+        changed=counts["created"] + counts["updated"] + counts["deleted"] > 0,
         counts=counts,
         results=entries,
         msg="%s: %s" % (arguments.plural(len(outcomes), "computer"),
@@ -266,7 +288,7 @@ def run(module, client):
         # Each changed computer's diff is also kept in its own entry: when the task loops, Ansible
         # looks for diffs in the entries of a "results" list.
         result["diff"] = []
-        for outcome, entry in zip(outcomes, entries):
+        for outcome, entry in zip(listed, entries):
             if outcome.changed:
                 entry["diff"] = outcome.diff()
                 result["diff"].append(entry["diff"])
@@ -286,7 +308,7 @@ def main():
     if result["counts"]["failed"]:
         failures = [r["msg"] for r in result["results"] if r["action"] == "failed"]
         module.fail_json(**dict(result, msg="%d of %d computers failed: %s" % (
-            len(failures), len(result["results"]),
+            len(failures), sum(result["counts"].values()),
             "; ".join(failures[:10]) + ("; ..." if len(failures) > 10 else ""))))
     module.exit_json(**result)
 

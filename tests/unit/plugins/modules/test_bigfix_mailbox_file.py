@@ -148,6 +148,38 @@ def test_run_reports_a_failed_computer_and_carries_on(server, bigfix, module):
     assert result["msg"] == "3 computers: 2 created, 1 failed"
 
 
+@pytest.mark.parametrize("report, listed", [
+    ("all", [1, 2, 99, 3]),
+    ("changes", [1, 99, 3]),
+    ("failures", [99]),
+])
+def test_run_report_selects_the_listed_computers(server, bigfix, module, report, listed):
+    server.add(2, "window.txt", DATA)
+    result = run(module(computers=[1, 2, 99, 3], name="window.txt", content=TEXT, report=report), bigfix.client)
+    assert [r["computer_id"] for r in result["results"]] == listed
+    # counts, msg and changed cover every computer whatever is listed
+    assert result["counts"] == {"created": 2, "updated": 0, "deleted": 0, "unchanged": 1, "failed": 1}
+    assert result["msg"] == "4 computers: 2 created, 1 unchanged, 1 failed"
+    assert result["changed"] is True
+    assert server.names(1) == server.names(3) == ["window.txt"]
+
+
+def test_run_report_failures_still_says_changed_when_nothing_is_listed(server, bigfix, module):
+    first = run(module(computers=[1, 2], name="window.txt", content=TEXT, report="failures"), bigfix.client)
+    assert first["changed"] is True and first["results"] == []
+    second = run(module(computers=[1, 2], name="window.txt", content=TEXT, report="failures"), bigfix.client)
+    assert second["changed"] is False and second["results"] == []
+    assert second["counts"]["unchanged"] == 2
+
+
+def test_run_report_failures_keeps_the_diffs_in_diff_mode(server, bigfix, module):
+    server.add(2, "window.txt", DATA)
+    result = run(module(diff=True, computers=[1, 2], name="window.txt", content=TEXT, report="failures"),
+                 bigfix.client)
+    assert [r["computer_id"] for r in result["results"]] == [1]
+    assert diffs(result) == {1: ("", line(DATA))}
+
+
 def test_run_handles_repeated_computers_once(server, bigfix, module):
     result = run(module(computers=[2, 1, 2, 1], name="window.txt", content=TEXT), bigfix.client)
     assert [r["computer_id"] for r in result["results"]] == [2, 1]
@@ -284,6 +316,14 @@ def test_main_fails_when_a_computer_fails(server, served, run_main):
     assert [r["action"] for r in result["results"]] == ["created", "failed"]
     assert server.names(1) == ["window.txt"]
     assert_no_secret(out)
+
+
+def test_main_failure_message_counts_every_computer_when_only_failures_are_listed(server, served, run_main):
+    code, result = run_main(module_under_test.main, args(computers=[1, 99, 2], report="failures"))[:2]
+    assert code == 1 and result["failed"] is True
+    assert result["msg"].startswith("1 of 3 computers failed: computer 99: GET /api/mailbox/99: HTTP 404")
+    assert [r["computer_id"] for r in result["results"]] == [99]
+    assert server.names(1) == server.names(2) == ["window.txt"]
 
 
 @pytest.mark.parametrize("extra, fragment", [
