@@ -3,8 +3,9 @@
 Measures, on a fresh emulator that keeps only the SHA-1 and size of uploads:
 - the ansible run (first run, then a rerun that finds the file everywhere): wall time, the module
   process's exact peak RSS and lifetime, and throughput = bytes uploaded / module lifetime;
-- what the action plugin's copy of ``src`` to the module's temporary directory costs, timed
-  separately with ``shutil.copyfile`` (what the local connection's ``put_file`` does);
+- what one copy of the file costs, timed separately with ``shutil.copyfile`` (what the local
+  connection's ``put_file`` does): the action plugin pays it where the module cannot read ``src``
+  in place (another host, become, async), not in this run, which uses the local connection;
 - one SHA-1 pass over the file, timed in this process (the rerun's module lifetime is about this
   plus start-up and 4 GETs: a per-computer hash would show as 4 passes);
 - in a separate process (benchmarks.hashcount), the bytes the module code hashes and reads for

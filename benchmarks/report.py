@@ -220,7 +220,8 @@ def big_text(big):
                  first["tree_peak_rss_kib"] / MIB_KIB, first["requests"], first["gets"], first["writes"]),
              "  rerun: ansible wall %.1f s, module process %.1f s (start-up + one SHA-1 pass + %d GETs), peak RSS %.1f MiB, %d writes" % (
                  rerun["wall"], rerun["module_seconds"], rerun["gets"], rerun["peak_rss_kib"] / MIB_KIB, rerun["writes"]),
-             "  one SHA-1 pass over the file: %.1f s; copying it once (the action plugin's transfer of src, timed alone): %.1f s"
+             "  one SHA-1 pass over the file: %.1f s; copying it once (timed alone; what the action plugin adds"
+             " where it must copy src: another host, become, async): %.1f s"
              % (big["sha1_pass_seconds"], big["copy_seconds"])]
     counted = big.get("hash_count")
     if counted:

@@ -2,8 +2,8 @@
 # Copyright: contributors to the bigfix.core collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action for bigfix_mailbox_file: find ``src`` on the controller the way ansible.builtin.copy
-does (role and playbook ``files/``, Vault decryption), send it to where the module runs, then run
-the module on that copy."""
+does (role and playbook ``files/``, Vault decryption), send it to where the module runs unless the
+module runs on the controller and can read it there, then run the module on it."""
 
 from __future__ import annotations
 
@@ -48,15 +48,25 @@ class ActionModule(ActionBase):
             except AnsibleError as exc:
                 return dict(result, failed=True, msg="src %r cannot be read on the controller: %s" % (src, exc.message))
             try:
-                remote = self._connection._shell.join_path(self._connection._shell.tmpdir, "mailbox-source")
-                self._transfer_file(real, remote)
-                self._fixup_perms2((self._connection._shell.tmpdir, remote))
+                args["src"] = os.path.abspath(real) if self._module_reads_controller_files() else self._send(real)
+                return self._run_module(result, args, task_vars)
             finally:
                 self._loader.cleanup_tmp_file(real)
-            args["src"] = remote
-            return self._run_module(result, args, task_vars)
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
+
+    def _module_reads_controller_files(self):
+        """Whether the module can read ``src`` where it is on the controller, which saves a copy of the whole
+        file per task: it runs there (local connection), as the same user (no become), and not in the
+        background, which would outlive the decrypted copy of a vaulted file."""
+        return self._connection.transport == "local" and not self._connection.become and not self._task.async_val
+
+    def _send(self, path):
+        """Copy ``path`` into the task's temporary directory where the module runs; returns the copy's path."""
+        remote = self._connection._shell.join_path(self._connection._shell.tmpdir, "mailbox-source")
+        self._transfer_file(path, remote)
+        self._fixup_perms2((self._connection._shell.tmpdir, remote))
+        return remote
 
     def _run_module(self, result, args, task_vars):
         result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars,

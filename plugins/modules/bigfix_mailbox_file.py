@@ -25,6 +25,8 @@ options:
       - Path of the file on the Ansible controller.
       - A relative path is searched for as M(ansible.builtin.copy) does it, in the role's and the playbook's C(files/) directories.
       - Files encrypted with Ansible Vault are decrypted before upload.
+      - Where the module runs on another host, or with become, or asynchronously, the file is first copied to the
+        task's temporary directory there. With the local connection the module reads it where it is on the controller.
       - Mutually exclusive with O(content). One of them is required when O(state=present).
     type: path
   content:

@@ -67,3 +67,30 @@ def test_adhoc_command(emulator, ansible_env):
     requests = emulator.stats()["requests"]
     assert requests.get("POST /api/mailbox/{cid}") == 1
     assert requests.get("GET /api/mailbox/{cid}") == 2
+
+
+@pytest.mark.parametrize("computer_id, options, copied", [
+    (1201, [], False),
+    # Asynchronous tasks outlive the action, so the file travels to the task's temporary directory.
+    (1202, ["-B", "60", "-P", "1"], True),
+])
+def test_src_is_copied_only_when_the_module_cannot_read_it_in_place(emulator, ansible_env, tmp_path, computer_id,
+                                                                   options, copied):
+    source = tmp_path / "payload.bin"
+    source.write_bytes(b"read in place\n" * 1000)
+    command = [str(BIN / "ansible"), "localhost", "-vvv", "-m", "bigfix.core.bigfix_mailbox_file",
+               "-a", "computer_id=%d src=%s" % (computer_id, source)] + options
+    emulator.reset_stats()
+    result = run(command, ansible_env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert "CHANGED" in result.stdout
+    assert ("/mailbox-source" in output) is copied, output[-6000:]
+    assert emulator.stats()["requests"].get("POST /api/mailbox/{cid}") == 1
+    admin = operator("ansible")
+    listing = requests.get("%s/api/mailbox/%d" % (emulator.url, computer_id), verify=emulator.ca_path, timeout=30,
+                           auth=(admin["name"], admin["password"].encode("utf-8")))
+    listing.raise_for_status()
+    files = etree.fromstring(listing.content).findall("ComputerMailboxFile")
+    assert [f.findtext("SHA1").lower() for f in files if f.findtext("Name") == "payload.bin"] == [
+        hashlib.sha1(source.read_bytes()).hexdigest()]
