@@ -135,35 +135,44 @@ MODULE_OPTIONS = {
 
 
 def run(module, client):
-    """Resolve every group; returns the result and the reasons of the groups that could not be resolved."""
+    """Resolve every group; returns the result and the reasons of the groups that could not be resolved,
+    in the order the groups were given."""
     wanted = module.params["groups"]
     concurrency = arguments.check_concurrency(module.params["concurrency"])
+    paths = []
     for index, group in enumerate(wanted):
         try:
-            computer_groups.site_path(group["site"])
+            paths.append(computer_groups.site_path(group["site"]))
         except ValueError as exc:
             raise ValueError("groups[%d].site: %s" % (index, exc)) from None
-    sites = list(dict.fromkeys(group["site"] for group in wanted))
-    listings = {site: (groups, error) for site, groups, error in
-                fan_out(lambda site: computer_groups.list_groups(client, site), sites, concurrency)}
-    errors = []
+    # Spellings of one site (Custom/X and custom/X, / and %2f) share one listing.
+    listings = {path: (groups, error) for path, groups, error in
+                fan_out(lambda path: computer_groups.list_groups(client, path), list(dict.fromkeys(paths)), concurrency)}
+    errors = {}
     found = []
-    for group in wanted:
-        groups, error = listings[group["site"]]
-        try:
-            if error is not None:
-                raise error
-            found.append(computer_groups.find_group(groups, group["site"], name=group["name"], group_id=group["id"]))
-        except BigFixError as exc:
-            errors.append(str(exc))
-    resolved = []
-    for group, members, error in fan_out(lambda g: computer_groups.group_members(client, g.site, g.id), found, concurrency):
+    for index, (group, path) in enumerate(zip(wanted, paths)):
+        groups, error = listings[path]
+        label = "group %r of site %s" % (group["name"], group["site"]) if group["id"] is None else \
+            "group ID %d of site %s" % (group["id"], group["site"])
         if error is not None:
-            errors.append("group %r of site %s: %s" % (group.name, group.site, error))
+            errors[index] = "%s: %s" % (label, error)
+            continue
+        try:
+            match = computer_groups.find_group(groups, group["site"], name=group["name"], group_id=group["id"])
+        except BigFixError as exc:
+            errors[index] = str(exc)
+            continue
+        found.append((index, computer_groups.ComputerGroup(group["site"], match.id, match.name)))
+    resolved = []
+    for (index, group), members, error in fan_out(
+            lambda item: computer_groups.group_members(client, item[1].site, item[1].id), found, concurrency):
+        if error is not None:
+            errors[index] = "group %r of site %s: %s" % (group.name, group.site, error)
         else:
             resolved.append(computer_groups.ComputerGroup(group.site, group.id, group.name, members))
     computers = list(dict.fromkeys(member for group in resolved for member in group.members))
-    return {"changed": False, "groups": [group.to_dict() for group in resolved], "computers": computers}, errors
+    return ({"changed": False, "groups": [group.to_dict() for group in resolved], "computers": computers},
+            [errors[index] for index in sorted(errors)])
 
 
 def main():

@@ -6,10 +6,17 @@ connections that a script or an in-memory server answers."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import io
 import socket
 from dataclasses import dataclass
+
+
+def assert_no_secret(out, password, username="operator"):
+    """Neither ``password`` nor the Basic credentials made of it appear in ``out``."""
+    token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
+    assert password not in out and token not in out
 
 
 def read_body(body):

@@ -16,6 +16,7 @@ import pytest
 from ansible_collections.bigfix.core.plugins.module_utils import mailbox
 from ansible_collections.bigfix.core.plugins.modules import bigfix_mailbox_file as module_under_test
 from ansible_collections.bigfix.core.plugins.modules.bigfix_mailbox_file import MODULE_OPTIONS, file_name, local_file, run
+from ansible_collections.bigfix.core.tests.unit.plugins.fakes import assert_no_secret
 
 TEXT = "Saturday 02:00-04:00 UTC\n"
 DATA = TEXT.encode("utf-8")
@@ -286,10 +287,6 @@ def args(**overrides):
     return {key: value for key, value in values.items() if value is not None}
 
 
-def assert_no_secret(out, password=SECRET, username="operator"):
-    token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
-    assert password not in out and token not in out
-
 
 def test_main_succeeds(server, served, run_main):
     code, result, out = run_main(module_under_test.main, args())
@@ -298,7 +295,7 @@ def test_main_succeeds(server, served, run_main):
     assert result.get("failed") is not True
     assert served[0].url == URL and served[0].password == SECRET
     assert server.names(1) == server.names(2) == ["window.txt"]
-    assert_no_secret(out)
+    assert_no_secret(out, SECRET)
 
 
 def test_main_check_and_diff_mode(server, served, run_main):
@@ -315,7 +312,7 @@ def test_main_fails_when_a_computer_fails(server, served, run_main):
     assert result["msg"].startswith("1 of 2 computers failed: computer 99: GET /api/mailbox/99: HTTP 404")
     assert [r["action"] for r in result["results"]] == ["created", "failed"]
     assert server.names(1) == ["window.txt"]
-    assert_no_secret(out)
+    assert_no_secret(out, SECRET)
 
 
 def test_main_failure_message_counts_every_computer_when_only_failures_are_listed(server, served, run_main):
@@ -355,7 +352,7 @@ def test_main_without_url_names_the_variable(served, run_main):
     assert code == 1
     assert result["msg"] == "url is required: set the url option or the BIGFIX_URL environment variable"
     assert served == []
-    assert_no_secret(out)
+    assert_no_secret(out, SECRET)
 
 
 def test_main_takes_bigfix_url_before_bes_root_server(server, served, run_main, clean_env):
@@ -392,7 +389,7 @@ def test_main_never_outputs_the_password_even_when_echoed(server, served, run_ma
     code, result, out = run_main(module_under_test.main, args(password=None if from_env else SECRET))
     assert code == 1 and served[0].password == SECRET
     assert "HTTP 401" in result["msg"] and "Unauthorized" in result["msg"]
-    assert_no_secret(out)
+    assert_no_secret(out, SECRET)
 
 
 def test_main_warns_about_validate_certs_and_retries(server, served, run_main):
@@ -411,4 +408,4 @@ def test_main_against_a_closed_port(run_main, no_proxy):
     assert code == 1
     assert result["msg"].startswith("1 of 1 computers failed: computer 7: GET /api/mailbox/7: connection failed")
     assert "the BigFix server is running" in result["msg"]
-    assert_no_secret(out)
+    assert_no_secret(out, SECRET)

@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.bigfix.core.plugins.modules import bigfix_mailbox_info as module_under_test
 from ansible_collections.bigfix.core.plugins.modules.bigfix_mailbox_info import MODULE_OPTIONS, run
+from ansible_collections.bigfix.core.tests.unit.plugins.fakes import assert_no_secret
 
 SECRET = "Zx9-pässwörd-S3cret!"
 URL = "https://bigfix.example.com:52311"
@@ -96,17 +97,13 @@ def args(**overrides):
     return {key: value for key, value in values.items() if value is not None}
 
 
-def assert_no_secret(out, password=SECRET, username="operator"):
-    token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
-    assert password not in out and token not in out
-
 
 def test_main_lists(served, run_main, stocked):
     code, result, out = run_main(module_under_test.main, args(_ansible_check_mode=True))
     assert code == 0
     assert result["changed"] is False and result["files"] == stocked
     assert served[0].url == URL
-    assert_no_secret(out)
+    assert_no_secret(out, SECRET)
 
 
 def test_main_fails_naming_the_unreadable_computers(served, run_main, stocked):
@@ -114,7 +111,7 @@ def test_main_fails_naming_the_unreadable_computers(served, run_main, stocked):
     assert code == 1 and result["failed"] is True and len(served) == 1
     assert result["msg"].startswith("1 computer could not be read: computer 99: GET /api/mailbox/99: HTTP 404")
     assert result["files"] == stocked[:2]
-    assert_no_secret(out)
+    assert_no_secret(out, SECRET)
 
 
 def test_main_refuses_mutually_exclusive_targets(served, run_main):
@@ -136,7 +133,7 @@ def test_main_names_the_missing_connection_option(served, run_main, option, vari
     assert code == 1
     assert result["msg"] == "%s is required: set the %s option or the %s environment variable" % (option, option, variable)
     assert served == []
-    assert_no_secret(out)
+    assert_no_secret(out, SECRET)
 
 
 def test_main_reads_connection_from_the_environment(served, run_main, clean_env, stocked):
@@ -159,4 +156,4 @@ def test_main_never_outputs_an_echoed_password(server, served, run_main):
     server.fail("GET", 401, times=10, body=("bad credentials %s / Basic %s" % (SECRET, token)).encode("utf-8"))
     code, result, out = run_main(module_under_test.main, args())
     assert code == 1 and "HTTP 401" in result["msg"] and "bad credentials" in result["msg"]
-    assert_no_secret(out)
+    assert_no_secret(out, SECRET)
