@@ -21,7 +21,6 @@ import ssl
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 _ENTRY = re.compile(rb"<Name>([^<]*)</Name>.*?<SHA1>([0-9a-fA-F]*)</SHA1>", re.S)
@@ -118,13 +117,28 @@ def main(argv=None):
     with open(args.src, "rb") as stream:
         data = stream.read()
     floor = Floor(args.url, args.ca_path, args.username, os.environ[args.password_env], args.name, data)
-    computers = range(args.first_id, args.first_id + args.count)
-    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-        for future in [pool.submit(floor.stage, computer_id) for computer_id in computers]:
+    computers = iter(range(args.first_id, args.first_id + args.count))
+    lock = threading.Lock()
+
+    # Plain worker threads taking the next computer from a shared iterator, as the modules' fan-out
+    # does: a future per computer would cost the floor more CPU than the modules spend.
+    def work():
+        while True:
+            with lock:
+                computer_id = next(computers, None)
+            if computer_id is None:
+                return
             try:
-                future.result()
+                floor.stage(computer_id)
             except (RuntimeError, OSError, http.client.HTTPException) as exc:
-                floor.failures.append(str(exc))
+                with lock:
+                    floor.failures.append(str(exc))
+
+    workers = [threading.Thread(target=work) for unused in range(args.concurrency)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
     wall = time.perf_counter() - started
     print(json.dumps({"wall": wall, "gets": floor.gets, "posts": floor.posts, "failures": len(floor.failures),
                       "first_failures": floor.failures[:3], "peak_rss_kib": vm_hwm_kib()}))
