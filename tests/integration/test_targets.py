@@ -74,8 +74,8 @@ def test_adhoc_command(emulator, ansible_env):
     # Asynchronous tasks outlive the action, so the file travels to the task's temporary directory.
     (1202, ["-B", "60", "-P", "1"], True),
 ])
-def test_src_is_copied_only_when_the_module_cannot_read_it_in_place(emulator, ansible_env, tmp_path, computer_id,
-                                                                   options, copied):
+def test_src_is_copied_only_when_the_module_cannot_read_it_in_place(emulator, ansible_env, tmp_path,
+                                                                    computer_id, options, copied):
     source = tmp_path / "payload.bin"
     source.write_bytes(b"read in place\n" * 1000)
     command = [str(BIN / "ansible"), "localhost", "-vvv", "-m", "bigfix.core.bigfix_mailbox_file",

@@ -65,11 +65,11 @@ class GroupServer:
 
     def listings(self):
         """How often each site's group listing was requested."""
-        return Counter(path for _, path in self.log if path.startswith(LISTING))
+        return Counter(path for unused, path in self.log if path.startswith(LISTING))
 
     def member_requests(self):
         """How often each group's member listing was requested."""
-        return Counter(path for _, path in self.log if path.endswith("/computers"))
+        return Counter(path for unused, path in self.log if path.endswith("/computers"))
 
     def answer(self, connection, call):
         del connection
@@ -104,7 +104,7 @@ class GroupServer:
         return 404, NOT_FOUND_TEXT
 
     def group_list(self, site):
-        kind, _, name = site.partition("/")
+        kind, unused, name = site.partition("/")
         prefix = "%s/api/computergroup/%s" % (URL, kind + ("/" + name.replace("/", "%2F") if name else ""))
         return besapi('  <ComputerGroup Resource=%s LastModified="%s">\n    <Name>%s</Name>\n    <ID>%d</ID>\n'
                       "  </ComputerGroup>\n"
@@ -283,7 +283,7 @@ def test_run_retries_a_busy_server(server, bigfix, module):
 def test_run_only_reads(server, bigfix, module):
     run(module({"site": "master", "id": 101}, {"site": "custom/Nowhere", "id": 1}), bigfix.client)
     run(module({"site": "master", "id": 101}, check_mode=True), bigfix.client)
-    assert {method for method, _ in server.log} == {"GET"}
+    assert {method for method, unused in server.log} == {"GET"}
 
 
 @pytest.mark.parametrize("site", ["Payments", "custom/", "operator/", "master/101", "site/Payments", ""])
@@ -310,7 +310,6 @@ def args(**overrides):
               "groups": [{"site": "master", "name": "All Linux"}, {"site": "custom/Payments", "id": 201}]}
     values.update(overrides)
     return {key: value for key, value in values.items() if value is not None}
-
 
 
 def test_main_resolves(server, served, run_main):

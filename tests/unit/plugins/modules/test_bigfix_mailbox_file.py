@@ -287,7 +287,6 @@ def args(**overrides):
     return {key: value for key, value in values.items() if value is not None}
 
 
-
 def test_main_succeeds(server, served, run_main):
     code, result, out = run_main(module_under_test.main, args())
     assert code == 0

@@ -97,7 +97,6 @@ def args(**overrides):
     return {key: value for key, value in values.items() if value is not None}
 
 
-
 def test_main_lists(served, run_main, stocked):
     code, result, out = run_main(module_under_test.main, args(_ansible_check_mode=True))
     assert code == 0
