@@ -113,6 +113,8 @@ computers:
   sample: [1234567, 2345678]
 """
 
+from dataclasses import replace
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.bigfix.core.plugins.module_utils import arguments
@@ -162,14 +164,15 @@ def run(module, client):
         except BigFixError as exc:
             errors[index] = str(exc)
             continue
-        found.append((index, computer_groups.ComputerGroup(group["site"], match.id, match.name)))
+        # Reported under the site as given, whatever spelling was listed.
+        found.append((index, replace(match, site=group["site"])))
     resolved = []
     for (index, group), members, error in fan_out(
             lambda item: computer_groups.group_members(client, item[1].site, item[1].id), found, concurrency):
         if error is not None:
             errors[index] = "group %r of site %s: %s" % (group.name, group.site, error)
         else:
-            resolved.append(computer_groups.ComputerGroup(group.site, group.id, group.name, members))
+            resolved.append(replace(group, members=members))
     computers = list(dict.fromkeys(member for group in resolved for member in group.members))
     return ({"changed": False, "groups": [group.to_dict() for group in resolved], "computers": computers},
             [errors[index] for index in sorted(errors)])

@@ -280,7 +280,7 @@ def run(module, client):
     listed = [outcome for outcome in outcomes if is_reported(outcome, params["report"], module._diff)]  # pylint: disable=protected-access
     entries = [outcome.to_dict() for outcome in listed]
     result.update(
-        changed=counts["created"] + counts["updated"] + counts["deleted"] > 0,
+        changed=any(outcome.changed for outcome in outcomes),
         counts=counts,
         results=entries,
         msg="%s: %s" % (arguments.plural(len(outcomes), "computer"),
